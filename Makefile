@@ -1,0 +1,165 @@
+# ec2ha - Pacemaker agents for AWS EC2.  GNU make, pkg-config for every dependency.
+#
+#   make              build/libec2ha.a and the programs
+#   make check        every test suite (installs missing Debian packages as root; NO_DEPS=1 skips)
+#   make unit         cmocka unit tests        make asan      unit tests under ASan+UBSan
+#   make valgrind     unit tests under valgrind
+#   make demo         two-node cluster failover demo (root)
+#   make install      DESTDIR, PREFIX honoured
+
+CC        ?= cc
+BUILD     ?= build
+PREFIX    ?= /usr
+SBINDIR   ?= $(PREFIX)/sbin
+OCFDIR    ?= $(PREFIX)/lib/ocf/resource.d/ec2ha
+MANDIR    ?= $(PREFIX)/share/man
+DOCDIR    ?= $(PREFIX)/share/doc/ec2ha
+PYTHON    ?= /usr/bin/python3
+VERSION   := $(shell cat VERSION 2>/dev/null || echo 0.1.0)
+
+PKGS      := libcurl libcrypto libxml-2.0 pacemaker-cib pacemaker
+ifeq ($(filter clean help deps,$(MAKECMDGOALS)),)
+PKG_MISSING := $(shell scripts/deps.sh --check-build)
+ifneq ($(PKG_MISSING),)
+$(error $(PKG_MISSING))
+endif
+endif
+
+WARN      := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wvla -Wmissing-prototypes \
+             -Wstrict-prototypes -Wpointer-arith -Wundef -Wno-unused-parameter
+CSTD      := -std=c11 -D_GNU_SOURCE
+OPT       ?= -O2 -g
+SAN       ?=
+CFLAGS_ALL = $(CSTD) $(OPT) $(WARN) $(SAN) -Iinclude -Ilib \
+             $(patsubst -I%,-isystem %,$(shell pkg-config --cflags $(PKGS))) -DEC2HA_VERSION='"$(VERSION)"' $(CFLAGS)
+LIBS_ALL   = $(shell pkg-config --libs $(PKGS)) $(LDLIBS)
+LDFLAGS_ALL = $(SAN) $(LDFLAGS)
+
+LIB_SRC   := $(sort $(wildcard lib/*.c))
+LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+FENCE_SRC := $(sort $(wildcard fence/*.c))
+EIP_SRC   := $(sort $(wildcard agents/eip/*.c))
+CLI_SRC   := $(sort $(wildcard agents/cli/*.c))
+UNIT_SRC  := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_HELP := $(filter-out $(UNIT_SRC),$(sort $(wildcard tests/unit/*.c)))
+UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+
+PROGRAMS  := $(if $(FENCE_SRC),$(BUILD)/fence_ec2) $(if $(EIP_SRC),$(BUILD)/eip) \
+             $(if $(CLI_SRC),$(BUILD)/ec2ha)
+
+.PHONY: all lib programs unit asan valgrind check deps clean install uninstall demo bench \
+        fuzz test-ec2sim test-agents test-asan-agents cluster-tests man help
+.DEFAULT_GOAL := all
+
+all: $(BUILD)/libec2ha.a $(PROGRAMS) $(UNIT_BIN)
+lib: $(BUILD)/libec2ha.a
+programs: $(PROGRAMS)
+
+$(BUILD)/obj/%.o: %.c $(wildcard include/ec2ha/*.h lib/*.h fence/*.h agents/*/*.h tests/unit/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -c -o $@ $<
+
+$(BUILD)/libec2ha.a: $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/fence_ec2: $(FENCE_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/libec2ha.a
+	$(CC) $(LDFLAGS_ALL) -o $@ $(filter %.o,$^) $(BUILD)/libec2ha.a $(LIBS_ALL)
+
+$(BUILD)/eip: $(EIP_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/libec2ha.a
+	$(CC) $(LDFLAGS_ALL) -o $@ $(filter %.o,$^) $(BUILD)/libec2ha.a $(LIBS_ALL)
+
+$(BUILD)/ec2ha: $(CLI_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/libec2ha.a
+	$(CC) $(LDFLAGS_ALL) -o $@ $(filter %.o,$^) $(BUILD)/libec2ha.a $(LIBS_ALL)
+
+$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(UNIT_HELP:%.c=$(BUILD)/obj/%.o) $(BUILD)/libec2ha.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_ALL) -o $@ $(filter %.o,$^) $(BUILD)/libec2ha.a $(LIBS_ALL) \
+	    $(shell pkg-config --libs cmocka)
+
+# ---- tests ------------------------------------------------------------------
+
+deps:
+	@scripts/deps.sh --install
+
+unit: $(UNIT_BIN)
+	@scripts/run-unit.sh $(BUILD) $(UNIT_BIN)
+
+asan:
+	$(MAKE) BUILD=build-asan OPT='-O1 -g -fno-omit-frame-pointer' \
+	    SAN='-fsanitize=address,undefined -fno-sanitize-recover=all' unit
+
+valgrind: $(UNIT_BIN)
+	@VALGRIND=1 scripts/run-unit.sh $(BUILD) $(UNIT_BIN)
+
+test-ec2sim:
+	@if [ -d tests/ec2sim ] && ls tests/ec2sim/test_*.py >/dev/null 2>&1; then \
+	    cd tests/ec2sim && $(PYTHON) -m pytest -q -p no:cacheprovider; fi
+
+test-agents: all
+	@if ls tests/agents/test_*.py >/dev/null 2>&1; then \
+	    EC2HA_BUILD=$(abspath $(BUILD)) $(PYTHON) -m pytest -q -p no:cacheprovider tests/agents; fi
+
+test-asan-agents:
+	@if ls tests/agents/test_*.py >/dev/null 2>&1; then \
+	    $(MAKE) BUILD=build-asan OPT='-O1 -g -fno-omit-frame-pointer' \
+	        SAN='-fsanitize=address,undefined -fno-sanitize-recover=all' all && \
+	    EC2HA_BUILD=$(abspath build-asan) EC2HA_SANITIZED=1 \
+	        $(PYTHON) -m pytest -q -p no:cacheprovider tests/agents; fi
+
+cluster-tests: all
+	@if [ -x tests/cluster/run ]; then tests/cluster/run; fi
+
+fuzz:
+	@if [ -x tests/fuzz/run ]; then tests/fuzz/run; fi
+
+check: deps
+	$(MAKE) all
+	$(MAKE) unit
+	$(MAKE) asan
+	$(MAKE) test-ec2sim
+	$(MAKE) test-agents
+	$(MAKE) test-asan-agents
+	$(MAKE) fuzz
+	$(MAKE) cluster-tests
+	@echo "make check: all suites passed"
+
+demo: deps all
+	@scripts/demo.sh
+
+bench: deps all
+	@bench/run
+
+# ---- install ----------------------------------------------------------------
+
+man: $(PROGRAMS)
+	@mkdir -p $(BUILD)/man
+	@if [ -x $(BUILD)/fence_ec2 ]; then $(BUILD)/fence_ec2 -o manpage > $(BUILD)/man/fence_ec2.8; fi
+	@if [ -x $(BUILD)/eip ]; then OCF_ROOT=/usr/lib/ocf $(BUILD)/eip manpage > $(BUILD)/man/ocf_ec2ha_eip.7; fi
+	@if [ -x $(BUILD)/ec2ha ]; then $(BUILD)/ec2ha manpage > $(BUILD)/man/ec2ha.8; fi
+
+install: all man
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(OCFDIR) $(DESTDIR)$(MANDIR)/man7 \
+	    $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(DOCDIR)/crm-examples
+	@if [ -x $(BUILD)/fence_ec2 ]; then install -m 0755 $(BUILD)/fence_ec2 $(DESTDIR)$(SBINDIR)/fence_ec2; \
+	    install -m 0644 $(BUILD)/man/fence_ec2.8 $(DESTDIR)$(MANDIR)/man8/; fi
+	@if [ -x $(BUILD)/eip ]; then install -m 0755 $(BUILD)/eip $(DESTDIR)$(OCFDIR)/eip; \
+	    install -m 0644 $(BUILD)/man/ocf_ec2ha_eip.7 $(DESTDIR)$(MANDIR)/man7/; fi
+	@if [ -x $(BUILD)/ec2ha ]; then install -m 0755 $(BUILD)/ec2ha $(DESTDIR)$(SBINDIR)/ec2ha; \
+	    install -m 0644 $(BUILD)/man/ec2ha.8 $(DESTDIR)$(MANDIR)/man8/; fi
+	@for f in crm-examples/*; do [ -f "$$f" ] && install -m 0644 "$$f" $(DESTDIR)$(DOCDIR)/crm-examples/ || true; done
+	@for f in docs/iam-policy.json README.md; do [ -f "$$f" ] && install -m 0644 "$$f" $(DESTDIR)$(DOCDIR)/ || true; done
+
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/fence_ec2 $(DESTDIR)$(SBINDIR)/ec2ha $(DESTDIR)$(OCFDIR)/eip \
+	    $(DESTDIR)$(MANDIR)/man8/fence_ec2.8 $(DESTDIR)$(MANDIR)/man8/ec2ha.8 \
+	    $(DESTDIR)$(MANDIR)/man7/ocf_ec2ha_eip.7
+	rm -rf $(DESTDIR)$(DOCDIR)
+	-rmdir $(DESTDIR)$(OCFDIR) 2>/dev/null
+
+clean:
+	rm -rf build build-asan build-fuzz
+
+help:
+	@sed -n '1,10p' Makefile
