@@ -12,15 +12,6 @@
 #include <unistd.h>
 
 #include "ec2ha/cluster.h"
-#include "ec2ha/log.h"
-
-/* A weak stand-in so this test links before log.c is on main; the real
- * logger takes precedence once it is linked in. */
-__attribute__((weak)) void ec2ha_log(ec2ha_log_level level, const char *fmt, ...)
-{
-    (void)level;
-    (void)fmt;
-}
 
 static char fixture_path[4096];
 

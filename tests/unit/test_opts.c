@@ -19,27 +19,67 @@
 #define OCF_DTD "/usr/share/resource-agents/ra-api-1.dtd"
 #define SECRET_DEFAULT "DefaultSecretMustNeverShow"
 
-/* ---- log capture: a weak stand-in so this test links before (and after) log.c
- * is on main; the real logger, when linked, simply takes precedence. ---------- */
-static char last_warning[1024];
-static int n_warnings;
+/* ---- log capture: the real logger, writing to a temporary file ------------------ */
+static char log_path[] = "/tmp/ec2ha-test-opts-log-XXXXXX";
 
-__attribute__((weak)) void ec2ha_log(ec2ha_log_level level, const char *fmt, ...)
+static char *log_text(void)
 {
-    va_list ap;
+    char *text = NULL;
+    FILE *f = fopen(log_path, "r");
+    long len;
 
-    if (level == EC2HA_LOG_WARNING) {
-        va_start(ap, fmt);
-        vsnprintf(last_warning, sizeof(last_warning), fmt, ap);
-        va_end(ap);
-        n_warnings++;
+    assert_non_null(f);
+    assert_int_equal(fseek(f, 0, SEEK_END), 0);
+    len = ftell(f);
+    assert_true(len >= 0);
+    rewind(f);
+    text = calloc(1, (size_t)len + 1);
+    assert_non_null(text);
+    assert_int_equal(fread(text, 1, (size_t)len, f), (size_t)len);
+    fclose(f);
+    return text;
+}
+
+static size_t count_of(const char *hay, const char *needle)
+{
+    size_t n = 0;
+
+    for (hay = strstr(hay, needle); hay != NULL; hay = strstr(hay + 1, needle)) {
+        n++;
     }
+    return n;
+}
+
+/* Number of WARNING lines so far; *all_out (optional): the whole log. */
+static size_t warnings(char **all_out)
+{
+    char *text = log_text();
+    size_t n = count_of(text, ": WARNING: ");
+
+    if (all_out != NULL) {
+        *all_out = text;
+    } else {
+        free(text);
+    }
+    return n;
 }
 
 static void reset_log(void)
 {
-    last_warning[0] = '\0';
-    n_warnings = 0;
+    int fd;
+
+    ec2ha_log_close();
+    fd = mkstemp(log_path);
+    assert_true(fd >= 0);
+    close(fd);
+    ec2ha_log_init("test_opts", EC2HA_LOG_DEBUG, EC2HA_LOG_TO_FILE, log_path);
+}
+
+static void end_log(void)
+{
+    ec2ha_log_close();
+    unlink(log_path);
+    memcpy(log_path + strlen(log_path) - 6, "XXXXXX", 6);
 }
 
 /* ---- the sample table ------------------------------------------------------- */
@@ -138,6 +178,7 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
+    end_log();
     ec2ha_opts_free(*state);
     free(*state);
     return 0;
@@ -271,6 +312,7 @@ static void test_init_rejects_bad_tables(void **state)
 static void test_defaults(void **state)
 {
     ec2ha_opt_values *v = *state;
+    char *text = NULL;
     ec2ha_error err;
     double d = 0;
     bool b = false;
@@ -299,7 +341,15 @@ static void test_defaults(void **state)
     assert_int_equal(ec2ha_opts_set(v, "port", "node1", EC2HA_ORIGIN_STDIN, &err), EC2HA_OK);
     assert_int_equal(ec2ha_opts_check_required(v, &err), EC2HA_OK);
     assert_string_equal(ec2ha_opt_origin_str(EC2HA_ORIGIN_ARGV), "command line");
+    assert_int_equal(ec2ha_opts_set(v, "secret_key", "wJalrXUtnFEMIsecretvalue",
+                                    EC2HA_ORIGIN_ENV, &err), EC2HA_OK);
     ec2ha_opts_log_effective(v);
+    text = log_text();
+    assert_non_null(strstr(text, "option plug=node1 (stdin)"));
+    assert_non_null(strstr(text, "option action=reboot (default)"));
+    assert_non_null(strstr(text, "option secret_key=**** (environment)"));
+    assert_null(strstr(text, "wJalrXUtnFEMIsecretvalue"));
+    free(text);
 }
 
 static void test_get_ranges(void **state)
@@ -354,26 +404,28 @@ static void test_stdin_basic(void **state)
     assert_int_equal(ec2ha_opts_get_bool(v, "skip_os_shutdown", &b, &err), EC2HA_OK);
     assert_false(b);
     assert_int_equal(v->origins[ec2ha_opts_find(v, "plug")], EC2HA_ORIGIN_STDIN);
-    assert_int_equal(n_warnings, 0);   /* nodename is expected from the fencer */
+    assert_int_equal(warnings(NULL), 0);   /* nodename is expected from the fencer */
 }
 
 static void test_stdin_alias_and_unknown(void **state)
 {
     ec2ha_opt_values *v = *state;
+    char *text = NULL;
     ec2ha_error err;
 
     assert_int_equal(parse(v, "port=node1\nfrobnicate=secretish\n", &err), EC2HA_OK);
     assert_string_equal(ec2ha_opts_get(v, "plug"), "node1");
     assert_string_equal(ec2ha_opts_get(v, "port"), "node1");
-    assert_int_equal(n_warnings, 1);
-    assert_non_null(strstr(last_warning, "frobnicate"));
-    assert_null(strstr(last_warning, "secretish"));   /* the value is never echoed */
     assert_int_equal(parse(v, "justaword\n", &err), EC2HA_OK);
-    assert_int_equal(n_warnings, 2);
-    assert_null(strstr(last_warning, "justaword"));
     assert_int_equal(parse(v, "help=1\n", &err), EC2HA_OK);   /* command line only */
-    assert_int_equal(n_warnings, 3);
     assert_false(ec2ha_opts_is_set(v, "help"));
+    assert_int_equal(warnings(&text), 3);
+    assert_non_null(strstr(text, "unknown option 'frobnicate'"));
+    assert_null(strstr(text, "secretish"));   /* values are never echoed */
+    assert_null(strstr(text, "justaword"));
+    assert_non_null(strstr(text, "no '='"));
+    assert_non_null(strstr(text, "'help' is for the command line only"));
+    free(text);
 }
 
 static void test_stdin_bad_values(void **state)
@@ -540,7 +592,7 @@ static void test_kv_file(void **state)
     assert_string_equal(ec2ha_opts_get(v, "note"), "single $quoted");
     assert_string_equal(ec2ha_opts_get(v, "secret_key"), "a\"b");
     assert_false(ec2ha_opts_is_set(v, "retry_on"));   /* unbalanced quote: ignored */
-    assert_int_equal(n_warnings, 2);
+    assert_int_equal(warnings(NULL), 2);
     assert_int_equal(v->origins[ec2ha_opts_find(v, "plug")], EC2HA_ORIGIN_FILE);
 
     assert_int_equal(ec2ha_opts_parse_kv_file(v, bad, &err), EC2HA_ERR_INVALID);
