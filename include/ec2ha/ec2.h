@@ -33,9 +33,14 @@
 
 typedef struct ec2ha_form {
     ec2ha_buf body;     /* "Action=...&Version=...&..." */
+    ec2ha_rc rc;        /* first failure, sticky: a form that failed once is never sent */
 } ec2ha_form;
 
-/* Starts the body with Action=<action>&Version=2016-11-15. */
+/*
+ * Starts the body with Action=<action>&Version=2016-11-15.  Every add returns
+ * the form's sticky rc, so a sequence of adds may be checked once at the end
+ * (ec2ha_ec2_call refuses a form whose rc is not EC2HA_OK).
+ */
 ec2ha_rc ec2ha_form_init(ec2ha_form *f, const char *action);
 /* Appends &key=value, both form-encoded (RFC 3986 unreserved kept, space as %20). */
 ec2ha_rc ec2ha_form_add(ec2ha_form *f, const char *key, const char *value);
@@ -142,7 +147,7 @@ ec2ha_rc ec2ha_ec2_parse_describe_instances(const char *xml, size_t len, ec2ha_i
                                             char **next_token_out, ec2ha_error *err);
 ec2ha_rc ec2ha_ec2_parse_describe_addresses(const char *xml, size_t len, ec2ha_address_list *out,
                                             ec2ha_error *err);
-/* StopInstances / StartInstances: the stoppingInstancesSet / startingInstancesSet item. */
+/* StopInstances / StartInstances: the (first) instancesSet item. */
 ec2ha_rc ec2ha_ec2_parse_state_change(const char *xml, size_t len, ec2ha_state_change *out,
                                       ec2ha_error *err);
 /* AssociateAddress: associationId (heap string). */
