@@ -175,9 +175,12 @@ void ec2ha_ec2_client_free(ec2ha_ec2_client *c);   /* wipes the secrets; accepts
 
 /*
  * One signed call with retries: classify, back off, re-sign, until success,
- * a non-retryable error, or the deadline.  On success body_out holds the XML.
+ * a non-retryable error, or the deadline.  On success body_out holds the XML
+ * (body_out is overwritten: pass an empty one; free it with ec2ha_buf_free).
+ * A form whose rc is not EC2HA_OK is refused (EC2HA_ERR_INVALID).
  * date_out (optional): the server's Date header of the last response (for the
- * clock-skew check), heap string or NULL.
+ * clock-skew check), heap string or NULL -- set on failure too, since a
+ * skewed clock is exactly when it is needed.
  */
 ec2ha_rc ec2ha_ec2_call(ec2ha_ec2_client *c, const ec2ha_form *form, ec2ha_deadline deadline,
                         ec2ha_buf *body_out, char **date_out, ec2ha_error *err);
