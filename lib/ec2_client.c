@@ -300,14 +300,19 @@ static void form_action(const ec2ha_form *form, char *out, size_t size)
     out[n] = '\0';
 }
 
-ec2ha_rc ec2ha_ec2_call(ec2ha_ec2_client *c, const ec2ha_form *form, ec2ha_deadline deadline,
-                        ec2ha_buf *body_out, char **date_out, ec2ha_error *err)
+/*
+ * Parses a 2xx body into the caller's outputs; on failure it leaves them
+ * empty.  A parse failure of a 2xx body is retried like a truncated transfer.
+ */
+typedef ec2ha_rc (*ec2_parse_fn)(const char *xml, size_t len, void *ctx, ec2ha_error *e);
+
+static ec2ha_rc call_internal(ec2ha_ec2_client *c, const ec2ha_form *form,
+                              ec2ha_deadline deadline, ec2_parse_fn parse, void *parse_ctx,
+                              ec2ha_buf *body_out, char **date_out, ec2ha_error *e)
 {
     ec2ha_http_response resp;
     ec2ha_backoff backoff;
     ec2ha_retry_class cls;
-    ec2ha_error local;
-    ec2ha_error *e = err != NULL ? err : &local;
     char action[64];
     char *last_date = NULL;
     unsigned attempts = 0;
@@ -322,11 +327,11 @@ ec2ha_rc ec2ha_ec2_call(ec2ha_ec2_client *c, const ec2ha_form *form, ec2ha_deadl
     if (body_out != NULL) {
         memset(body_out, 0, sizeof(*body_out));
     }
-    if (c == NULL || form == NULL || body_out == NULL) {
-        return ec2ha_error_set(err, EC2HA_ERR_INVALID, "ec2_call: missing client, form or output");
+    if (c == NULL || form == NULL || (body_out == NULL && parse == NULL)) {
+        return ec2ha_error_set(e, EC2HA_ERR_INVALID, "ec2_call: missing client, form or output");
     }
     if (form->rc != EC2HA_OK || form->body.data == NULL) {
-        return ec2ha_error_set(err, EC2HA_ERR_INVALID,
+        return ec2ha_error_set(e, EC2HA_ERR_INVALID,
                                "EC2 request not sent: building its body failed (%s)",
                                ec2ha_rc_str(form->rc != EC2HA_OK ? form->rc : EC2HA_ERR_INVALID));
     }
@@ -343,11 +348,22 @@ ec2ha_rc ec2ha_ec2_call(ec2ha_ec2_client *c, const ec2ha_form *form, ec2ha_deadl
         }
         if (rc == EC2HA_OK) {
             if (resp.status >= 200 && resp.status < 300) {
-                *body_out = resp.body;
-                memset(&resp.body, 0, sizeof(resp.body));
-                break;
+                if (parse == NULL) {
+                    *body_out = resp.body;
+                    memset(&resp.body, 0, sizeof(resp.body));
+                    break;
+                }
+                rc = parse(ec2ha_buf_str(&resp.body), resp.body.len, parse_ctx, e);
+                if (rc == EC2HA_OK) {
+                    ec2ha_http_response_free(&resp);
+                    break;
+                }
+                if (e->http_status == 0) {
+                    e->http_status = resp.status;   /* a broken 2xx body: retry like a cut */
+                }
+            } else {
+                rc = ec2ha_ec2_parse_error(resp.body.data, resp.body.len, resp.status, e);
             }
-            rc = ec2ha_ec2_parse_error(resp.body.data, resp.body.len, resp.status, e);
         }
         ec2ha_http_response_free(&resp);
 
@@ -393,6 +409,49 @@ ec2ha_rc ec2ha_ec2_call(ec2ha_ec2_client *c, const ec2ha_form *form, ec2ha_deadl
     }
     free(last_date);
     return rc;
+}
+
+ec2ha_rc ec2ha_ec2_call(ec2ha_ec2_client *c, const ec2ha_form *form, ec2ha_deadline deadline,
+                        ec2ha_buf *body_out, char **date_out, ec2ha_error *err)
+{
+    ec2ha_error local;
+
+    return call_internal(c, form, deadline, NULL, NULL, body_out, date_out,
+                         err != NULL ? err : &local);
+}
+
+/* ---- parse callbacks ------------------------------------------------------------------ */
+
+typedef struct instances_page {
+    ec2ha_instance_list *list;
+    char **next_token;
+} instances_page;
+
+static ec2ha_rc parse_instances_cb(const char *xml, size_t len, void *ctx, ec2ha_error *e)
+{
+    instances_page *p = ctx;
+
+    return ec2ha_ec2_parse_describe_instances(xml, len, p->list, p->next_token, e);
+}
+
+static ec2ha_rc parse_addresses_cb(const char *xml, size_t len, void *ctx, ec2ha_error *e)
+{
+    return ec2ha_ec2_parse_describe_addresses(xml, len, ctx, e);
+}
+
+static ec2ha_rc parse_state_change_cb(const char *xml, size_t len, void *ctx, ec2ha_error *e)
+{
+    return ec2ha_ec2_parse_state_change(xml, len, ctx, e);
+}
+
+static ec2ha_rc parse_associate_cb(const char *xml, size_t len, void *ctx, ec2ha_error *e)
+{
+    return ec2ha_ec2_parse_associate_address(xml, len, ctx, e);
+}
+
+static ec2ha_rc parse_return_cb(const char *xml, size_t len, void *ctx, ec2ha_error *e)
+{
+    return ec2ha_ec2_parse_return(xml, len, e);
 }
 
 /* ---- typed calls -------------------------------------------------------------------- */
@@ -448,17 +507,16 @@ ec2ha_rc ec2ha_ec2_describe_instances(ec2ha_ec2_client *c, const ec2ha_describe_
     ec2ha_instance_list acc = { NULL, 0 };
     ec2ha_instance_list page = { NULL, 0 };
     ec2ha_form form;
-    ec2ha_buf body;
     ec2ha_error local;
     ec2ha_error *e = err != NULL ? err : &local;
     char *token = NULL;
     char *next = NULL;
+    instances_page pctx = { &page, &next };
     char num[32];
     unsigned pages = 0;
     ec2ha_rc rc;
 
     memset(&form, 0, sizeof(form));
-    memset(&body, 0, sizeof(body));
     if (out == NULL) {
         return ec2ha_error_set(err, EC2HA_ERR_INVALID, "describe_instances: out is NULL");
     }
@@ -473,7 +531,7 @@ ec2ha_rc ec2ha_ec2_describe_instances(ec2ha_ec2_client *c, const ec2ha_describe_
                                  "giving up", EC2_MAX_PAGES);
             goto cleanup;
         }
-        rc = ec2ha_form_init(&form, "DescribeInstances");
+        ec2ha_form_init(&form, "DescribeInstances");
         if (q->dry_run) {
             ec2ha_form_add_bool(&form, "DryRun", true);
         }
@@ -490,15 +548,10 @@ ec2ha_rc ec2ha_ec2_describe_instances(ec2ha_ec2_client *c, const ec2ha_describe_
             rc = form_fail(form.rc, "DescribeInstances", e);
             goto cleanup;
         }
-        rc = ec2ha_ec2_call(c, &form, deadline, &body, NULL, e);
+        rc = call_internal(c, &form, deadline, parse_instances_cb, &pctx, NULL, NULL, e);
         ec2ha_form_free(&form);
         if (rc != EC2HA_OK) {
             rc = dry_run_ok(rc, q->dry_run, e);
-            goto cleanup;
-        }
-        rc = ec2ha_ec2_parse_describe_instances(body.data, body.len, &page, &next, e);
-        ec2ha_buf_free(&body);
-        if (rc != EC2HA_OK) {
             goto cleanup;
         }
         rc = list_append(&acc, &page, e);
@@ -521,7 +574,6 @@ ec2ha_rc ec2ha_ec2_describe_instances(ec2ha_ec2_client *c, const ec2ha_describe_
     rc = EC2HA_OK;
 cleanup:
     ec2ha_form_free(&form);
-    ec2ha_buf_free(&body);
     ec2ha_instance_list_free(&page);
     ec2ha_instance_list_free(&acc);
     free(token);
@@ -581,32 +633,26 @@ static ec2ha_rc state_change_call(ec2ha_ec2_client *c, ec2ha_form *form, const c
                                   const char *instance_id, bool dry_run, ec2ha_deadline deadline,
                                   ec2ha_state_change *out, ec2ha_error *e)
 {
-    ec2ha_buf body;
     ec2ha_state_change sc;
     ec2ha_rc rc;
 
-    memset(&body, 0, sizeof(body));
     memset(&sc, 0, sizeof(sc));
     if (form->rc != EC2HA_OK) {
         return form_fail(form->rc, action, e);
     }
-    rc = ec2ha_ec2_call(c, form, deadline, &body, NULL, e);
+    rc = call_internal(c, form, deadline, parse_state_change_cb, &sc, NULL, NULL, e);
     if (rc != EC2HA_OK) {
         return dry_run_ok(rc, dry_run, e);
     }
-    rc = ec2ha_ec2_parse_state_change(body.data, body.len, &sc, e);
-    if (rc == EC2HA_OK && strcmp(sc.instance_id, instance_id) != 0) {
+    if (strcmp(sc.instance_id, instance_id) != 0) {
         rc = ec2ha_error_set(e, EC2HA_ERR_STATE,
                              "EC2 %s for %.64s answered about instance %.64s", action,
                              instance_id, sc.instance_id);
+        ec2ha_state_change_free(&sc);
+        return rc;
     }
-    if (rc == EC2HA_OK) {
-        *out = sc;
-        memset(&sc, 0, sizeof(sc));
-    }
-    ec2ha_state_change_free(&sc);
-    ec2ha_buf_free(&body);
-    return rc;
+    *out = sc;
+    return EC2HA_OK;
 }
 
 ec2ha_rc ec2ha_ec2_stop_instances(ec2ha_ec2_client *c, const ec2ha_stop_params *p,
@@ -678,12 +724,10 @@ ec2ha_rc ec2ha_ec2_describe_addresses(ec2ha_ec2_client *c, const ec2ha_describe_
 {
     static const ec2ha_describe_addresses_query all = { NULL, 0, NULL, 0, NULL, 0, false };
     ec2ha_form form;
-    ec2ha_buf body;
     ec2ha_error local;
     ec2ha_error *e = err != NULL ? err : &local;
     ec2ha_rc rc;
 
-    memset(&body, 0, sizeof(body));
     if (out == NULL) {
         return ec2ha_error_set(err, EC2HA_ERR_INVALID, "describe_addresses: out is NULL");
     }
@@ -702,15 +746,10 @@ ec2ha_rc ec2ha_ec2_describe_addresses(ec2ha_ec2_client *c, const ec2ha_describe_
         rc = form_fail(form.rc, "DescribeAddresses", e);
         goto cleanup;
     }
-    rc = ec2ha_ec2_call(c, &form, deadline, &body, NULL, e);
-    if (rc != EC2HA_OK) {
-        rc = dry_run_ok(rc, q->dry_run, e);
-        goto cleanup;
-    }
-    rc = ec2ha_ec2_parse_describe_addresses(body.data, body.len, out, e);
+    rc = call_internal(c, &form, deadline, parse_addresses_cb, out, NULL, NULL, e);
+    rc = dry_run_ok(rc, q->dry_run, e);
 cleanup:
     ec2ha_form_free(&form);
-    ec2ha_buf_free(&body);
     return rc;
 }
 
@@ -719,14 +758,13 @@ ec2ha_rc ec2ha_ec2_associate_address(ec2ha_ec2_client *c, const ec2ha_associate_
                                      ec2ha_error *err)
 {
     ec2ha_form form;
-    ec2ha_buf body;
     ec2ha_error local;
     ec2ha_error *e = err != NULL ? err : &local;
+    char *id = NULL;
     bool have_instance;
     bool have_eni;
     ec2ha_rc rc;
 
-    memset(&body, 0, sizeof(body));
     if (association_id_out != NULL) {
         *association_id_out = NULL;
     }
@@ -759,22 +797,15 @@ ec2ha_rc ec2ha_ec2_associate_address(ec2ha_ec2_client *c, const ec2ha_associate_
         rc = form_fail(form.rc, "AssociateAddress", e);
         goto cleanup;
     }
-    rc = ec2ha_ec2_call(c, &form, deadline, &body, NULL, e);
-    if (rc != EC2HA_OK) {
-        rc = dry_run_ok(rc, p->dry_run, e);
-        goto cleanup;
-    }
+    rc = call_internal(c, &form, deadline, parse_associate_cb, &id, NULL, NULL, e);
+    rc = dry_run_ok(rc, p->dry_run, e);
     if (association_id_out != NULL) {
-        rc = ec2ha_ec2_parse_associate_address(body.data, body.len, association_id_out, e);
-    } else {
-        char *ignored = NULL;
-
-        rc = ec2ha_ec2_parse_associate_address(body.data, body.len, &ignored, e);
-        free(ignored);
+        *association_id_out = id;
+        id = NULL;
     }
 cleanup:
+    free(id);
     ec2ha_form_free(&form);
-    ec2ha_buf_free(&body);
     return rc;
 }
 
@@ -782,12 +813,10 @@ ec2ha_rc ec2ha_ec2_disassociate_address(ec2ha_ec2_client *c, const char *associa
                                         bool dry_run, ec2ha_deadline deadline, ec2ha_error *err)
 {
     ec2ha_form form;
-    ec2ha_buf body;
     ec2ha_error local;
     ec2ha_error *e = err != NULL ? err : &local;
     ec2ha_rc rc;
 
-    memset(&body, 0, sizeof(body));
     if (association_id == NULL || association_id[0] == '\0') {
         return ec2ha_error_set(err, EC2HA_ERR_INVALID,
                                "disassociate_address: no association id given");
@@ -801,14 +830,9 @@ ec2ha_rc ec2ha_ec2_disassociate_address(ec2ha_ec2_client *c, const char *associa
         rc = form_fail(form.rc, "DisassociateAddress", e);
         goto cleanup;
     }
-    rc = ec2ha_ec2_call(c, &form, deadline, &body, NULL, e);
-    if (rc != EC2HA_OK) {
-        rc = dry_run_ok(rc, dry_run, e);
-        goto cleanup;
-    }
-    rc = ec2ha_ec2_parse_return(body.data, body.len, e);
+    rc = call_internal(c, &form, deadline, parse_return_cb, NULL, NULL, NULL, e);
+    rc = dry_run_ok(rc, dry_run, e);
 cleanup:
     ec2ha_form_free(&form);
-    ec2ha_buf_free(&body);
     return rc;
 }
