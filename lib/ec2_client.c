@@ -388,10 +388,15 @@ static ec2ha_rc call_internal(ec2ha_ec2_client *c, const ec2ha_form *form,
                                attempts, attempts == 1 ? "" : "s");
             break;
         }
-        ec2ha_info("EC2 %s attempt %u failed: %s (request id %s, %s); retrying in %lld ms",
-                   action, attempts, e->code[0] != '\0' ? e->code : ec2ha_rc_str(rc),
-                   e->request_id[0] != '\0' ? e->request_id : "none",
-                   ec2ha_retry_class_str(cls), (long long)delay_ms);
+        if (e->code[0] != '\0') {
+            ec2ha_info("EC2 %s attempt %u failed: %s (HTTP %ld, request id %s, %s); retrying "
+                       "in %lld ms", action, attempts, e->code, e->http_status,
+                       e->request_id[0] != '\0' ? e->request_id : "none",
+                       ec2ha_retry_class_str(cls), (long long)delay_ms);
+        } else {
+            ec2ha_info("EC2 %s attempt %u failed (%s): %s; retrying in %lld ms", action,
+                       attempts, ec2ha_retry_class_str(cls), e->message, (long long)delay_ms);
+        }
         if (!ec2ha_deadline_sleep_ms(deadline, delay_ms)) {
             ec2ha_error_prefix(e, "giving up after %u attempt%s, deadline reached", attempts,
                                attempts == 1 ? "" : "s");

@@ -216,23 +216,27 @@ static void reject_dtd(void *ctx, const xmlChar *name, const xmlChar *external_i
     xmlStopParser(ctxt);
 }
 
-/* Copy a libxml2 message without its trailing newline. */
+/* A libxml2 message on one line, without its trailing newline, plus the line number. */
 static void xml_error_text(const xmlError *e, char *out, size_t size)
 {
+    char msg[256];
     size_t n;
 
     if (e == NULL || e->message == NULL) {
         snprintf(out, size, "not well-formed XML");
         return;
     }
-    snprintf(out, size, "%s (line %d)", e->message, e->line);
-    n = strlen(out);
-    /* libxml2 messages end with '\n' before our suffix: drop control characters */
+    snprintf(msg, sizeof(msg), "%s", e->message);
+    n = strlen(msg);
+    while (n > 0 && isspace((unsigned char)msg[n - 1])) {
+        msg[--n] = '\0';
+    }
     for (size_t i = 0; i < n; i++) {
-        if (out[i] == '\n' || out[i] == '\r') {
-            out[i] = ' ';
+        if (msg[i] == '\n' || msg[i] == '\r') {
+            msg[i] = ' ';
         }
     }
+    snprintf(out, size, "%s (line %d)", msg, e->line);
 }
 
 static ec2ha_rc xml_read(const char *xml, size_t len, const char *what, xmlDocPtr *doc_out,
