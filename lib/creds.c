@@ -522,6 +522,7 @@ static ec2ha_rc keys_from_process(const profile_files *pf, ec2ha_deadline deadli
     const char *cmd = profile_get(pf, "credential_process", &where);
     ec2ha_aws_config parsed;
     ec2ha_buf output;
+    ec2ha_buf errors;
     ec2ha_rc rc;
 
     *found = false;
@@ -530,12 +531,14 @@ static ec2ha_rc keys_from_process(const profile_files *pf, ec2ha_deadline deadli
     }
     memset(&parsed, 0, sizeof(parsed));
     ec2ha_buf_init_secret(&output, EC2HA_CREDS_PROCESS_MAX_OUTPUT);
+    ec2ha_buf_init_secret(&errors, EC2HA_CREDS_PROCESS_MAX_STDERR);
     ec2ha_debug("running credential_process of profile %s (from %s): %s", pf->name,
                 profile_file_path(pf, where), cmd);
-    rc = ec2ha_creds_run_process(cmd, deadline, &output, err);
+    rc = ec2ha_creds_run_process(cmd, deadline, &output, &errors, err);
     if (rc == EC2HA_OK) {
         rc = ec2ha_creds_parse_process_output(ec2ha_buf_str(&output), output.len, &parsed, err);
     }
+    ec2ha_creds_log_process_stderr(&errors);   /* after parsing registered the secrets */
     if (rc != EC2HA_OK) {
         ec2ha_error_prefix(err, "profile %s in %s", pf->name, profile_file_path(pf, where));
         goto done;
@@ -555,6 +558,7 @@ static ec2ha_rc keys_from_process(const profile_files *pf, ec2ha_deadline deadli
 done:
     ec2ha_aws_config_free(&parsed);
     ec2ha_buf_free(&output);
+    ec2ha_buf_free(&errors);
     return rc;
 }
 

@@ -19,7 +19,6 @@
 #include "ec2ha/json.h"
 #include "ec2ha/log.h"
 
-#define STDERR_LINE_MAX 1024
 #define REAP_POLL_MS 20
 
 /* ---- timestamps ------------------------------------------------------------ */
@@ -205,29 +204,21 @@ done:
 
 /* ---- running the command ---------------------------------------------------- */
 
-static void log_stderr_line(char *line, size_t len)
+void ec2ha_creds_log_process_stderr(const ec2ha_buf *err_out)
 {
-    while (len > 0 && (line[len - 1] == '\r' || line[len - 1] == '\n')) {
-        len--;
-    }
-    line[len] = '\0';
-    if (len > 0) {
-        ec2ha_debug("credential_process stderr: %s", line);
-    }
-}
+    const char *p = ec2ha_buf_str(err_out);
 
-/* Append stderr bytes to the line buffer and log every complete line. */
-static void take_stderr(char *line, size_t *line_len, const char *data, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        if (data[i] == '\n' || *line_len == STDERR_LINE_MAX - 1) {
-            log_stderr_line(line, *line_len);
-            *line_len = 0;
-            if (data[i] == '\n') {
-                continue;
-            }
+    while (*p != '\0') {
+        const char *eol = strchr(p, '\n');
+        size_t n = eol != NULL ? (size_t)(eol - p) : strlen(p);
+
+        while (n > 0 && p[n - 1] == '\r') {
+            n--;
         }
-        line[(*line_len)++] = data[i];
+        if (n > 0) {
+            ec2ha_debug("credential_process stderr: %.*s", (int)n, p);
+        }
+        p += eol != NULL ? (size_t)(eol - p) + 1 : strlen(p);
     }
 }
 
@@ -242,7 +233,7 @@ static void kill_and_reap(pid_t pid)
 }
 
 ec2ha_rc ec2ha_creds_run_process(const char *cmd, ec2ha_deadline deadline, ec2ha_buf *out,
-                                 ec2ha_error *err)
+                                 ec2ha_buf *err_out, ec2ha_error *err)
 {
     int out_pipe[2] = {-1, -1};
     int err_pipe[2] = {-1, -1};
@@ -251,8 +242,7 @@ ec2ha_rc ec2ha_creds_run_process(const char *cmd, ec2ha_deadline deadline, ec2ha
     bool reaped = false;
     int status = 0;
     char chunk[4096];
-    char line[STDERR_LINE_MAX];
-    size_t line_len = 0;
+    bool err_full = false;
     int64_t start_ms = ec2ha_monotonic_ms();
     char *const argv[] = {(char *)"sh", (char *)"-c", (char *)cmd, NULL};
     ec2ha_rc rc = EC2HA_ERR_IO;
@@ -339,7 +329,14 @@ ec2ha_rc ec2ha_creds_run_process(const char *cmd, ec2ha_deadline deadline, ec2ha
                 continue;
             }
             if (i == 1) {
-                take_stderr(line, &line_len, chunk, (size_t)n);
+                /* kept (capped) for the caller to log once the secrets are registered */
+                size_t room = err_out->cap - err_out->len;
+
+                if (!err_full && ec2ha_buf_append(err_out, chunk, (size_t)n < room ? (size_t)n :
+                                                  room) != EC2HA_OK) {
+                    err_full = true;
+                }
+                err_full = err_full || err_out->len == err_out->cap;
                 continue;
             }
             rc = ec2ha_buf_append(out, chunk, (size_t)n);
@@ -350,10 +347,6 @@ ec2ha_rc ec2ha_creds_run_process(const char *cmd, ec2ha_deadline deadline, ec2ha
                 goto done;
             }
         }
-    }
-    if (line_len > 0) {
-        log_stderr_line(line, line_len);
-        line_len = 0;
     }
     /* both pipes closed: wait for the exit, still bounded by the deadline */
     for (;;) {
@@ -391,9 +384,6 @@ ec2ha_rc ec2ha_creds_run_process(const char *cmd, ec2ha_deadline deadline, ec2ha
                 (long long)(ec2ha_monotonic_ms() - start_ms), out->len);
     rc = EC2HA_OK;
 done:
-    if (line_len > 0) {
-        log_stderr_line(line, line_len);
-    }
     if (pid > 0 && !reaped) {
         kill_and_reap(pid);
     }

@@ -19,10 +19,11 @@
 #include "creds_private.h"
 #include "ec2ha/creds.h"
 #include "ec2ha/imds.h"
+#include "ec2ha/log.h"
 #include "ec2ha/retry.h"
 
-static char home[256];
-static char data[512];
+static char home[128];
+static char data[256];
 
 static const char *const scrubbed[] = {
     "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN",
@@ -74,14 +75,18 @@ static int teardown(void **state)
     return 0;
 }
 
-/* Point the two files at the fixtures. */
+/* Point the two files at copies of the fixtures (0600, so no permission warning). */
 static void use_fixtures(void)
 {
+    char cmd[2048];
     char p[600];
 
-    snprintf(p, sizeof(p), "%s/credentials", data);
+    snprintf(cmd, sizeof(cmd), "cp '%s/credentials' '%s/config' '%s/' && chmod 600 '%s/credentials' '%s/config'",
+             data, data, home, home, home);
+    assert_int_equal(system(cmd), 0);
+    snprintf(p, sizeof(p), "%s/credentials", home);
     setenv("AWS_SHARED_CREDENTIALS_FILE", p, 1);
-    snprintf(p, sizeof(p), "%s/config", data);
+    snprintf(p, sizeof(p), "%s/config", home);
     setenv("AWS_CONFIG_FILE", p, 1);
 }
 
@@ -320,7 +325,7 @@ static void test_default_paths_and_permissions(void **state)
     snprintf(dir, sizeof(dir), "%s/.aws", home);
     assert_int_equal(mkdir(dir, 0700), 0);
     snprintf(p, sizeof(p), "%s/credentials", dir);
-    write_file(p, "[default]\naws_access_key_id = AKIDHOME\naws_secret_access_key = s\n", 0644);
+    write_file(p, "[default]\naws_access_key_id = AKIDHOME\naws_secret_access_key = secretHomeKey\n", 0644);
     snprintf(p, sizeof(p), "%s/config", dir);
     write_file(p, "[default]\nregion = cn-north-1\n", 0600);
     assert_int_equal(resolve(&o, &cfg, &err), EC2HA_OK);   /* 0644 only warns */
@@ -332,7 +337,7 @@ static void test_default_paths_and_permissions(void **state)
 
     /* ~ and $VAR in the path variables, as botocore expands them */
     snprintf(p, sizeof(p), "%s/other", dir);
-    write_file(p, "[default]\naws_access_key_id = AKIDOTHER\naws_secret_access_key = s\n", 0600);
+    write_file(p, "[default]\naws_access_key_id = AKIDOTHER\naws_secret_access_key = secretHomeKey\n", 0600);
     setenv("AWS_SHARED_CREDENTIALS_FILE", "~/.aws/other", 1);
     assert_int_equal(resolve(&o, &cfg, &err), EC2HA_OK);
     assert_string_equal(cfg.access_key_id, "AKIDOTHER");
@@ -510,7 +515,7 @@ static void test_credential_process(void **state)
     ec2ha_aws_config_free(&cfg);
 
     /* credentials-file keys come before credential_process */
-    process_profile(cmd, "[p]\naws_access_key_id = AKIDCREDP\naws_secret_access_key = s\n");
+    process_profile(cmd, "[p]\naws_access_key_id = AKIDCREDP\naws_secret_access_key = secretHomeKey\n");
     assert_int_equal(resolve(&o, &cfg, &err), EC2HA_OK);
     assert_string_equal(cfg.access_key_id, "AKIDCREDP");
     ec2ha_aws_config_free(&cfg);
@@ -570,28 +575,83 @@ static void test_credential_process(void **state)
     }
 }
 
+static char *slurp(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    char *buf = calloc(1, 1 << 20);
+    size_t n;
+
+    assert_non_null(f);
+    assert_non_null(buf);
+    n = fread(buf, 1, (1 << 20) - 1, f);
+    buf[n] = '\0';
+    fclose(f);
+    return buf;
+}
+
+/* Sources are logged at info, a readable credentials file warns, no secret reaches the log. */
+static void test_logging(void **state)
+{
+    ec2ha_creds_options o = creds_opts();
+    ec2ha_aws_config cfg;
+    ec2ha_error err;
+    char log_path[300];
+    char cmd[700];
+    char *log = NULL;
+
+    (void)state;
+    snprintf(log_path, sizeof(log_path), "%s/test.log", home);
+    ec2ha_log_init("test_creds", EC2HA_LOG_DEBUG, EC2HA_LOG_TO_FILE, log_path);
+    use_fixtures();
+    snprintf(cmd, sizeof(cmd), "%s/credentials", home);
+    assert_int_equal(chmod(cmd, 0640), 0);
+    setenv("AWS_PROFILE", "prod", 1);
+    assert_int_equal(resolve(&o, &cfg, &err), EC2HA_OK);
+    ec2ha_aws_config_free(&cfg);
+    /* a process that prints its secret on stderr too */
+    snprintf(cmd, sizeof(cmd), "cat '%s/process_ok.json'; echo 'got secretProcess tokenProcess' >&2",
+             data);
+    process_profile(cmd, "");
+    assert_int_equal(resolve(&o, &cfg, &err), EC2HA_OK);
+    ec2ha_aws_config_free(&cfg);
+    ec2ha_log_close();
+
+    log = slurp(log_path);
+    assert_non_null(strstr(log, "(mode 0640); run chmod 600"));
+    assert_non_null(strstr(log, "AWS credentials from credentials file: profile prod in "));
+    assert_non_null(strstr(log, "AWS region ap-southeast-2 (from config file)"));
+    assert_non_null(strstr(log, "EC2 endpoint https://ec2.prod.example.com (from config file)"));
+    assert_non_null(strstr(log, "AWS credentials from credential_process"));
+    assert_non_null(strstr(log, "credential_process stderr: got"));
+    assert_null(strstr(log, "secretFileProd"));
+    assert_null(strstr(log, "tokenFileProd"));
+    assert_null(strstr(log, "secretProcess"));
+    assert_null(strstr(log, "tokenProcess"));
+    free(log);
+}
+
 static void test_parse_process_output(void **state)
 {
     ec2ha_aws_config cfg;
     ec2ha_aws_config zero;
     ec2ha_error err = {0};
-    const char *doc = "{\"Version\":1,\"AccessKeyId\":\"A\",\"SecretAccessKey\":\"S\"}";
+    const char *doc = "{\"Version\":1,\"AccessKeyId\":\"AKIDPARSED\",\"SecretAccessKey\":\"secretParsed\"}";
 
     (void)state;
     memset(&cfg, 0, sizeof(cfg));
     memset(&zero, 0, sizeof(zero));
     assert_int_equal(ec2ha_creds_parse_process_output(doc, strlen(doc), &cfg, &err), EC2HA_OK);
-    assert_string_equal(cfg.access_key_id, "A");
+    assert_string_equal(cfg.access_key_id, "AKIDPARSED");
     assert_null(cfg.session_token);
     assert_null(cfg.expiration);
     ec2ha_aws_config_free(&cfg);
-    doc = "{\"Version\":1,\"AccessKeyId\":\"A\",\"SecretAccessKey\":\"\"}";
+    doc = "{\"Version\":1,\"AccessKeyId\":\"AKIDPARSED\",\"SecretAccessKey\":\"\"}";
     assert_int_equal(ec2ha_creds_parse_process_output(doc, strlen(doc), &cfg, &err),
                      EC2HA_ERR_PARSE);
-    doc = "{\"Version\":\"1\",\"AccessKeyId\":\"A\",\"SecretAccessKey\":\"S\"}";
+    doc = "{\"Version\":\"1\",\"AccessKeyId\":\"AKIDPARSED\",\"SecretAccessKey\":\"secretParsed\"}";
     assert_int_equal(ec2ha_creds_parse_process_output(doc, strlen(doc), &cfg, &err),
                      EC2HA_ERR_PARSE);
-    doc = "{\"Version\":1,\"AccessKeyId\":\"A\",\"SecretAccessKey\":\"S\",\"Expiration\":\"soon\"}";
+    doc = "{\"Version\":1,\"AccessKeyId\":\"AKIDPARSED\",\"SecretAccessKey\":\"secretParsed\",\"Expiration\":\"soon\"}";
     assert_int_equal(ec2ha_creds_parse_process_output(doc, strlen(doc), &cfg, &err),
                      EC2HA_ERR_PARSE);
     assert_non_null(strstr(err.message, "ISO 8601"));
@@ -648,6 +708,7 @@ int main(void)
         T(test_endpoint_precedence),
         T(test_ca_bundle_precedence),
         T(test_credential_process),
+        T(test_logging),
         T(test_parse_process_output),
         T(test_iso8601),
         T(test_source_str),

@@ -454,7 +454,7 @@ static void test_cache_put_seam(void **state)
     in.private_ips = ips;
     in.n_private_ips = 1;
     in.device_number = 0;
-    assert_int_equal(ec2ha_imds_cache_put(m, "tok", "i-0123456789abcdef0", "eu-west-1", &in, 1,
+    assert_int_equal(ec2ha_imds_cache_put(m, "tokenFromPut", "i-0123456789abcdef0", "eu-west-1", &in, 1,
                                           &err), EC2HA_OK);
     ec2ha_imds_free(m);
     fake.transport_down = true;
@@ -610,21 +610,21 @@ static void test_role_credentials(void **state)
     fake_route("/latest/meta-data/iam/security-credentials/", "ha-node-role\n");
     fake_route("/latest/meta-data/iam/security-credentials/ha-node-role",
                "{\"Code\":\"Success\",\"Type\":\"AWS-HMAC\",\"AccessKeyId\":\"ASIAX\","
-               "\"SecretAccessKey\":\"sek\",\"Token\":\"tok\","
+               "\"SecretAccessKey\":\"secretFromRole\",\"Token\":\"tokenFromRole\","
                "\"Expiration\":\"2999-01-01T00:00:00Z\"}");
     assert_int_equal(ec2ha_imds_get_role_credentials(m, dl(), &c, &err), EC2HA_OK);
     assert_string_equal(c.role_name, "ha-node-role");
     assert_string_equal(c.access_key_id, "ASIAX");
-    assert_string_equal(c.secret_access_key, "sek");
-    assert_string_equal(c.token, "tok");
+    assert_string_equal(c.secret_access_key, "secretFromRole");
+    assert_string_equal(c.token, "tokenFromRole");
     assert_string_equal(c.expiration, "2999-01-01T00:00:00Z");
     ec2ha_imds_role_credentials_free(&c);
     assert_memory_equal(&c, &zero, sizeof(c));
     ec2ha_imds_role_credentials_free(NULL);
     /* expired credentials from IMDS are refused */
     fake.routes[fake.n_routes - 1].body =
-        "{\"Code\":\"Success\",\"AccessKeyId\":\"ASIAX\",\"SecretAccessKey\":\"sek\","
-        "\"Token\":\"tok\",\"Expiration\":\"2001-01-01T00:00:00Z\"}";
+        "{\"Code\":\"Success\",\"AccessKeyId\":\"ASIAX\",\"SecretAccessKey\":\"secretFromRole\","
+        "\"Token\":\"tokenFromRole\",\"Expiration\":\"2001-01-01T00:00:00Z\"}";
     assert_int_equal(ec2ha_imds_get_role_credentials(m, dl(), &c, &err), EC2HA_ERR_STATE);
     assert_memory_equal(&c, &zero, sizeof(c));
     ec2ha_imds_free(m);
@@ -674,12 +674,12 @@ static void test_parse_role_credentials(void **state)
 
     {
         static const char *const bad[] = {
-            "{\"AccessKeyId\":\"A\",\"SecretAccessKey\":\"S\",\"Token\":\"T\",\"Expiration\":\"E\"}",
-            "{\"Code\":\"Success\",\"SecretAccessKey\":\"S\",\"Token\":\"T\",\"Expiration\":\"E\"}",
-            "{\"Code\":\"Success\",\"AccessKeyId\":\"A\",\"SecretAccessKey\":\"S\",\"Expiration\":\"E\"}",
-            "{\"Code\":\"Success\",\"AccessKeyId\":\"A\",\"SecretAccessKey\":\"S\",\"Token\":\"T\"}",
-            "{\"Code\":\"Success\",\"AccessKeyId\":\"\",\"SecretAccessKey\":\"S\",\"Token\":\"T\",\"Expiration\":\"E\"}",
-            "{\"Code\":\"Success\",\"AccessKeyId\":1,\"SecretAccessKey\":\"S\",\"Token\":\"T\",\"Expiration\":\"E\"}",
+            "{\"AccessKeyId\":\"A\",\"SecretAccessKey\":\"secretBad\",\"Token\":\"tokenBad\",\"Expiration\":\"E\"}",
+            "{\"Code\":\"Success\",\"SecretAccessKey\":\"secretBad\",\"Token\":\"tokenBad\",\"Expiration\":\"E\"}",
+            "{\"Code\":\"Success\",\"AccessKeyId\":\"A\",\"SecretAccessKey\":\"secretBad\",\"Expiration\":\"E\"}",
+            "{\"Code\":\"Success\",\"AccessKeyId\":\"A\",\"SecretAccessKey\":\"secretBad\",\"Token\":\"tokenBad\"}",
+            "{\"Code\":\"Success\",\"AccessKeyId\":\"\",\"SecretAccessKey\":\"secretBad\",\"Token\":\"tokenBad\",\"Expiration\":\"E\"}",
+            "{\"Code\":\"Success\",\"AccessKeyId\":1,\"SecretAccessKey\":\"secretBad\",\"Token\":\"tokenBad\",\"Expiration\":\"E\"}",
             "{\"Code\":\"Success\"",
             "",
         };
