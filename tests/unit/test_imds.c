@@ -19,6 +19,7 @@
 #include <cmocka.h>
 
 #include "ec2ha/buf.h"
+#include "ec2ha/creds.h"
 #include "ec2ha/http.h"
 #include "ec2ha/imds.h"
 #include "ec2ha/retry.h"
@@ -705,6 +706,9 @@ static void test_ec2sim_imds(void **state)
     char *region = NULL;
     ec2ha_imds_interface *ifs = NULL;
     size_t n = 0;
+    ec2ha_imds_role_credentials role = {0};
+    ec2ha_creds_options o;
+    ec2ha_aws_config cfg = {0};
 
     (void)state;
     if (ep == NULL || ep[0] == '\0') {
@@ -729,6 +733,35 @@ static void test_ec2sim_imds(void **state)
     ec2ha_imds_interfaces_free(ifs, n);
     free(id);
     free(region);
+    /* the role's credentials, then the whole chain falling through to them */
+    if (ec2ha_imds_get_role_credentials(m, ec2ha_deadline_in_ms(10000), &role, &err) !=
+        EC2HA_OK) {
+        fail_msg("%s", err.message);
+    }
+    assert_non_null(role.role_name);
+    assert_true(strlen(role.secret_access_key) > 0 && strlen(role.token) > 0);
+    ec2ha_imds_role_credentials_free(&role);
+    setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/credentials", 1);
+    setenv("AWS_CONFIG_FILE", "/nonexistent/config", 1);
+    unsetenv("AWS_ACCESS_KEY_ID");
+    unsetenv("AWS_SECRET_ACCESS_KEY");
+    unsetenv("AWS_PROFILE");
+    unsetenv("AWS_REGION");
+    unsetenv("AWS_DEFAULT_REGION");
+    unsetenv("AWS_ENDPOINT_URL");
+    unsetenv("AWS_ENDPOINT_URL_EC2");
+    memset(&o, 0, sizeof(o));
+    o.imds = m;
+    o.need_credentials = true;
+    if (ec2ha_aws_config_resolve(&o, ec2ha_deadline_in_ms(10000), &cfg, &err) != EC2HA_OK) {
+        fail_msg("%s", err.message);
+    }
+    assert_int_equal(cfg.credentials_source, EC2HA_SOURCE_IMDS);
+    assert_int_equal(cfg.region_source, EC2HA_SOURCE_IMDS);
+    assert_non_null(cfg.session_token);
+    assert_non_null(cfg.expiration);
+    print_message("chain: %s; region %s\n", cfg.credentials_detail, cfg.region);
+    ec2ha_aws_config_free(&cfg);
     ec2ha_imds_free(m);
     ec2ha_http_cleanup();
 }
