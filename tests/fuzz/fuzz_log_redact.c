@@ -8,9 +8,10 @@
  * properties, beyond memory safety:
  *   - the text never grows;
  *   - no registered secret (nor its percent-encoded form) survives, for
- *     secrets of at least 4 bytes without '*' (a masked '*' run may join into
- *     a shorter or '*'-bearing "secret" by construction; real keys, tokens and
- *     signatures are base64/hex).
+ *     secrets of at least EC2HA_LOG_MIN_SECRET_LEN bytes (shorter ones are
+ *     ignored by design) without '*' (a mask next to text may form a
+ *     '*'-bearing "secret" by construction; real keys, tokens and signatures
+ *     are base64/hex).
  * The same text is then logged through ec2ha_log() at trace level into
  * /dev/null, which splits lines and replaces control characters.
  */
@@ -28,7 +29,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static bool checkable(const char *s)
 {
-    return strlen(s) >= 4 && strchr(s, '*') == NULL;
+    return strlen(s) >= EC2HA_LOG_MIN_SECRET_LEN && strchr(s, '*') == NULL;
 }
 
 static char *percent_encode(const char *s)
