@@ -526,7 +526,7 @@ class Ec2SimServer:
     def start(self):
         self.state.start_background()
         for srv in filter(None, (self.api, self.http_api, self.imds, self.ctl)):
-            t = threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.1},
+            t = threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.05},
                                  name="ec2sim-" + srv.RequestHandlerClass.__name__,
                                  daemon=True)
             t.start()
@@ -537,7 +537,10 @@ class Ec2SimServer:
 
     def stop(self):
         self.stopping = True
-        for srv in filter(None, (self.api, self.http_api, self.imds, self.ctl)):
+        servers = [s for s in (self.api, self.http_api, self.imds, self.ctl) if s]
+        for srv in servers:   # ask every loop to stop first, then wait: one poll, not four
+            srv._BaseServer__shutdown_request = True
+        for srv in servers:
             srv.shutdown()
             srv.server_close()
         for t in self.threads:
