@@ -407,7 +407,6 @@ def render_instance(state, view, inst):
                                    ("enableResourceNameDnsARecord", False),
                                    ("enableResourceNameDnsAAAARecord", False)]),
         ("maintenanceOptions", [("autoRecovery", "default")]),
-        ("currentInstanceBootMode", "legacy-bios"),
     ]
 
 
@@ -591,7 +590,8 @@ def do_DescribeInstances(state, params, ctx):
         res_items.append([
             ("reservationId", rid),
             ("ownerId", state.account_id),
-            ("groupSet", None),
+            items("groupSet", [[("groupName", "default"),
+                                ("groupId", "sg-0123456789abcdef0")]]),
             items("instancesSet", [render_instance(state, view, i) for i in members]),
         ])
     return [items("reservationSet", res_items), ("nextToken", nxt) if nxt else None]

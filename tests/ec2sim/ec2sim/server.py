@@ -158,7 +158,7 @@ class Ec2Handler(_BaseHandler):
                 pass
         params = api.Params(pairs)
         action = params.get("Action")
-        version = params.get("Version") or "2016-11-15"
+        version = params.get("Version")
         request_id = str(uuid.uuid4())
         m = _CRED_RE.search(self.headers.get("Authorization", "")) or \
             _CRED_RE.search("Credential=" + params.get("X-Amz-Credential", ""))
@@ -187,7 +187,7 @@ class Ec2Handler(_BaseHandler):
             if action is None:
                 raise ApiError("MissingAction", "The request must contain the parameter "
                                "Action")
-            if params.get("Version") is None:
+            if version is None:
                 raise ApiError("MissingParameter", "The request must contain the parameter "
                                "Version")
             if not re.match(r"^\d{4}-\d{2}-\d{2}$", version) or \
