@@ -97,7 +97,13 @@ class _BaseHandler(BaseHTTPRequestHandler):
         if truncate:
             self.wfile.write(body[:max(1, len(body) // 3)])
             self.wfile.flush()
-            self.reset()
+            # FIN, not RST: a reset would make the kernel drop the partial body too.
+            self.close_connection = True
+            try:
+                self.connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            raise _Abort()
         self.wfile.write(body)
 
     def reset(self):

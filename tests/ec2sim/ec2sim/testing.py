@@ -330,7 +330,7 @@ class Ec2Sim:
             "aws_access_key_id": self.access_key_id,
             "aws_secret_access_key": self.secret_access_key,
             "verify": self.ca_bundle if self.ca_bundle else False,
-            "config": Config(retries={"max_attempts": 1, "mode": "standard"},
+            "config": Config(retries={"total_max_attempts": 1, "mode": "standard"},
                              connect_timeout=5, read_timeout=30),
         }
         args.update(kw)
