@@ -30,6 +30,7 @@ ERROR_KINDS = {
 }
 RESPONSE_KINDS = {"reset", "truncate", "garbage", "error"} | set(ERROR_KINDS)
 KINDS = RESPONSE_KINDS | {"slow", "clock", "stale", "down", "token_refused", "hop_limit"}
+STALE_ACTIONS = ("StopInstances", "StartInstances", "AssociateAddress", "DisassociateAddress")
 DEFAULT_WHEN = {"truncate": "after", "garbage": "after"}
 
 
@@ -54,6 +55,10 @@ class FaultTable:
         spec.setdefault("when", DEFAULT_WHEN.get(kind, "before"))
         if spec["when"] not in ("before", "after"):
             raise ValueError("fault 'when' must be 'before' or 'after'")
+        if kind == "stale" and not any(fnmatch.fnmatchcase(a, spec["action"])
+                                       for a in STALE_ACTIONS):
+            raise ValueError("fault kind 'stale' belongs on a mutating action (%s), not %r"
+                             % (", ".join(STALE_ACTIONS), spec["action"]))
         if kind == "error" and "code" not in spec:
             raise ValueError("fault kind 'error' needs 'code'")
         with self.lock:

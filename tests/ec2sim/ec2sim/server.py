@@ -221,6 +221,11 @@ class Ec2Handler(_BaseHandler):
         except ApiError as e:
             status, code = e.status, e.code
             xml = api.error_xml(e.code, e.message, request_id)
+        except Exception:   # a bug in the sim: say so loudly, answer like EC2 would
+            import traceback
+            state.event("error", action=action, traceback=traceback.format_exc())
+            status, code = 500, "InternalError"
+            xml = api.error_xml(code, "ec2sim internal error (see its event log)", request_id)
         if resp_fault and resp_fault["when"] == "after":
             self._apply_response_fault(resp_fault, xml, request_id, now, action, key_id,
                                        client, t0, real_code=code)
