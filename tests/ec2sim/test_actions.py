@@ -1,6 +1,5 @@
 """Every action through boto3 (endpoint_url + CA bundle), and each EC2 semantic a naive
 stand-in gets wrong."""
-import copy
 import time
 
 import pytest

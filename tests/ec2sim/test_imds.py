@@ -3,7 +3,6 @@ botocore's own IMDS credential provider)."""
 import http.client
 import json
 import time
-import urllib.error
 
 import pytest
 

@@ -3,13 +3,15 @@ wire name, with lists as <item>), and the recorded real EC2 responses in fixture
 the same element names and nesting as ours."""
 import os
 import re
+import urllib.parse
+import urllib.request
 import xml.etree.ElementTree as ET
 
 import botocore.session
 import pytest
 from botocore.exceptions import ClientError
 
-from ec2sim.testing import ALLOC, NODE1, NODE2, default_state
+from ec2sim.testing import NODE1, NODE2, default_state
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures")
 NS = "{http://ec2.amazonaws.com/doc/2016-11-15/}"
@@ -213,7 +215,6 @@ def test_request_errors(sim):
         st, body = _raw_call(sim, params)
         assert (st, _code(body)) == (400, want), params
     # missing Version and missing Action
-    import urllib.parse
     st, body = _raw_call(sim, {"Action": "DescribeInstances", "Version": ""})
     assert _code(body) == "NoSuchVersion"
 
@@ -237,8 +238,6 @@ def test_skip_os_shutdown_and_unsupported_params(sim):
 def test_get_query_string_requests(sim):
     """EC2 also takes GET with the parameters in the (signed) query string."""
     import ssl
-    import urllib.parse
-    import urllib.request
     import botocore.auth
     import botocore.awsrequest
     import botocore.credentials

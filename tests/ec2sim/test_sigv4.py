@@ -4,6 +4,7 @@ import datetime
 import glob
 import hashlib
 import os
+import urllib.parse
 import urllib.request
 
 import botocore.auth
@@ -148,7 +149,6 @@ def test_verify_payload_is_hashed():
 # ------------------------------------------------------------------ through the server
 def _raw_call(sim, params, creds=None, mutate=None, sign=True, region="us-east-1"):
     """A hand-built signed POST (botocore's signer, our own request)."""
-    import urllib.parse
     body = urllib.parse.urlencode(dict({"Version": "2016-11-15"}, **params))
     req = botocore.awsrequest.AWSRequest(method="POST", url=sim.endpoint + "/", data=body,
                                          headers={"Content-Type":

@@ -64,7 +64,7 @@ class _Server(ThreadingHTTPServer):
         pass  # client went away, injected resets …: not worth a traceback
 
 
-class _Abort(Exception):
+class _Abort(BaseException):   # not Exception: must pass through "except Exception"
     pass
 
 
