@@ -280,3 +280,60 @@ def test_imds_role_credentials_work_and_expire(ec2sim):
     with pytest.raises(ClientError) as e:
         c.describe_instances(InstanceIds=[NODE1])
     assert e.value.response["Error"]["Code"] == "RequestExpired"
+
+
+def test_curl_aws_sigv4_is_accepted(ec2sim):
+    """curl's own SigV4 (--aws-sigv4), a third independent signer, and an
+    Expect: 100-continue upload as libcurl sends for larger bodies."""
+    import shutil
+    import subprocess
+    if not shutil.which("curl"):
+        pytest.skip("no curl")
+    body = "Action=DescribeInstances&Version=2016-11-15&Filter.1.Name=tag-key&" + \
+        "&".join("Filter.1.Value.%d=k%04d" % (i + 1, i) for i in range(120))
+    for extra in ([], ["-H", "Expect: 100-continue"]):
+        p = subprocess.run(["curl", "-sS", "--aws-sigv4", "aws:amz:us-east-1:ec2", "--user",
+                            "%s:%s" % (ACCESS_KEY, SECRET_KEY), "--cacert", ec2sim.ca_bundle,
+                            "--noproxy", "*", "-d", body, *extra, ec2sim.endpoint + "/"],
+                           capture_output=True, text=True, timeout=30)
+        assert p.returncode == 0, p.stderr
+        assert "<DescribeInstancesResponse" in p.stdout
+    p = subprocess.run(["curl", "-sS", "--aws-sigv4", "aws:amz:us-east-1:ec2", "--user",
+                        "%s:wrong" % ACCESS_KEY, "--cacert", ec2sim.ca_bundle, "--noproxy", "*",
+                        "-d", "Action=DescribeRegions&Version=2016-11-15",
+                        ec2sim.endpoint + "/"], capture_output=True, text=True, timeout=30)
+    assert "<Code>SignatureDoesNotMatch</Code>" in p.stdout
+
+
+def test_verify_date_header_and_presigned_expiry():
+    import email.utils
+    import hmac as _hmac
+    now = VECTOR_NOW
+    date = email.utils.formatdate(now, usegmt=True)
+    headers = [("Host", "ec2.us-east-1.amazonaws.com"), ("Date", date)]
+    signed = ["date", "host"]
+    creq = sigv4.build_canonical_request("GET", "/", "Action=DescribeRegions",
+                                         sigv4.canonical_headers(headers, signed), signed,
+                                         hashlib.sha256(b"").hexdigest())
+    sts = sigv4.string_to_sign("20150830T123600Z", "20150830/us-east-1/ec2/aws4_request", creq)
+    sig = sigv4.sign(SECRET_KEY, "20150830", "us-east-1", "ec2", sts)
+    auth = ("AWS4-HMAC-SHA256 Credential=%s/20150830/us-east-1/ec2/aws4_request, "
+            "SignedHeaders=date;host, Signature=%s" % (ACCESS_KEY, sig))
+    res = sigv4.verify("GET", "/", "Action=DescribeRegions", headers + [("Authorization", auth)],
+                       b"", {ACCESS_KEY: SECRET_KEY}.get, "us-east-1", "ec2", now=now)
+    assert res.access_key_id == ACCESS_KEY and _hmac.compare_digest(res.signature, sig)
+    # presigned URL: valid within X-Amz-Expires, refused after
+    req = botocore.awsrequest.AWSRequest(
+        method="GET", url="https://ec2.us-east-1.amazonaws.com/?Action=DescribeRegions")
+    botocore.auth.SigV4QueryAuth(botocore.credentials.Credentials(ACCESS_KEY, SECRET_KEY),
+                                 "ec2", "us-east-1", expires=60).add_auth(req)
+    p = req.prepare()
+    split = urllib.parse.urlsplit(p.url)
+    hdrs = [("Host", "ec2.us-east-1.amazonaws.com")]
+    import time as _time
+    sigv4.verify("GET", split.path, split.query, hdrs, b"", {ACCESS_KEY: SECRET_KEY}.get,
+                 "us-east-1", "ec2", now=_time.time())
+    with pytest.raises(sigv4.SigError) as e:
+        sigv4.verify("GET", split.path, split.query, hdrs, b"", {ACCESS_KEY: SECRET_KEY}.get,
+                     "us-east-1", "ec2", now=_time.time() + 60 + 301)
+    assert e.value.code == "RequestExpired"

@@ -356,10 +356,18 @@ class ImdsHandler(_BaseHandler):
                     self.send(200, b"\x00\xff" + secrets.token_bytes(24), "text/plain")
                     return
             truncate = any(f["kind"] == "truncate" for f in faults)
-            if method == "PUT":
-                status = self._token(path, client, faults)
-            else:
-                status = self._get(path, client, truncate)
+            try:
+                if method == "PUT":
+                    status = self._token(path, client, faults)
+                else:
+                    status = self._get(path, client, truncate)
+            except (_Abort, ConnectionError, ssl.SSLError, socket.timeout):
+                raise
+            except Exception:   # a bug in the sim: 500 and an "error" event
+                import traceback
+                state.event("error", action=action, traceback=traceback.format_exc())
+                status = 500
+                self._text(500, "Internal Server Error")
         finally:
             if status is not None:
                 self._log(method, path, client, status)

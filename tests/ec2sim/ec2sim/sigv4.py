@@ -289,9 +289,10 @@ def verify(method, raw_path, raw_query, headers, body, lookup_secret, region, se
                            "not '%s'." % sregion, 401)
 
     if expires is not None:
-        if now > ts + expires + max_skew:
+        # a presigned URL is good for X-Amz-Expires seconds from its date
+        if now > ts + expires:
             raise SigError("RequestExpired", "Request has expired.", 400)
-    if ts < now - max_skew:
+    elif ts < now - max_skew:
         raise SigError("RequestExpired",
                        "Request has expired. Timestamp date is %s, server time is %s"
                        % (date_value, amz_date(now)), 400)
