@@ -67,3 +67,14 @@ def test_concurrent_starts_share_one_ca(tmp_path):
     for t in threads:
         t.join()
     assert len({o["ca"] for o in out}) == 1 and len({o["cert"] for o in out}) == 4
+
+
+def test_stopped_sim_stops_answering_kept_alive_connections(tmp_path):
+    from botocore.exceptions import BotoCoreError
+    sim = Ec2Sim(default_state(), tls=True, workdir=tmp_path).start()
+    c = sim.boto3_client()
+    c.describe_regions()          # leaves a kept-alive connection in the pool
+    sim.stop()
+    import pytest
+    with pytest.raises(BotoCoreError):
+        c.describe_regions()

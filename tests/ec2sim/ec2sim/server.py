@@ -32,18 +32,43 @@ class _Server(ThreadingHTTPServer):
     def __init__(self, addr, handler, sim, ssl_context=None):
         self.sim = sim
         self.ssl_context = ssl_context
+        self.active = set()
+        self.active_lock = threading.Lock()
         family = socket.AF_INET6 if ":" in addr[0] else socket.AF_INET
         self.address_family = family
         super().__init__(addr, handler)
 
     def finish_request(self, request, client_address):
+        with self.active_lock:
+            self.active.add(request)
+        try:
+            self._finish_request(request, client_address)
+        finally:
+            with self.active_lock:
+                self.active.discard(request)
+
+    def close_connections(self):
+        """End every open (keep-alive) connection: a stopped sim must not keep answering."""
+        with self.active_lock:
+            socks = list(self.active)
+        for sock in socks:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def _finish_request(self, request, client_address):
         # TLS handshake here, in the connection's own thread, so a slow or broken client
         # never blocks accept().
         if self.ssl_context is not None:
             try:
                 request.settimeout(30)
+                raw = request
                 request = self.ssl_context.wrap_socket(request, server_side=True)
                 request.settimeout(None)
+                with self.active_lock:   # wrap_socket took over the raw socket's fd
+                    self.active.discard(raw)
+                    self.active.add(request)
             except (ssl.SSLError, OSError):
                 try:
                     request.close()
@@ -53,6 +78,8 @@ class _Server(ThreadingHTTPServer):
             try:
                 self.RequestHandlerClass(request, client_address, self)
             finally:
+                with self.active_lock:
+                    self.active.discard(request)
                 try:
                     request.close()
                 except OSError:
@@ -562,6 +589,7 @@ class Ec2SimServer:
         for srv in servers:
             srv.shutdown()
             srv.server_close()
+            srv.close_connections()
         for t in self.threads:
             t.join(timeout=5)
         self.state.shutdown()
