@@ -45,5 +45,5 @@ static const ec2ha_option table[] = {
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    return fuzz_opts_one_input(table, sizeof(table) / sizeof(table[0]), data, size);
+    return fuzz_opts_one_input(table, sizeof(table) / sizeof(table[0]), data, size, NULL);
 }

@@ -6,8 +6,10 @@
  *   2. the LSB settings file, KEY=value with shell quoting
  *      (ec2ha_opts_parse_kv_file, through a memfd)
  *   3. the same bytes split at newlines as a command line (getopt_long)
- * then reads every option back through the typed getters and logs the
- * effective values.  The log runs at trace level into /dev/null, so the
+ * then reads every option back through the typed getters, logs the effective
+ * values and hands them to the program's own settings loader (the after()
+ * callback: fence_settings_load, eip_config_from_values), which validates
+ * and splits values further (plug lists, filters, timeouts).  The log runs at trace level into /dev/null, so the
  * warning paths (which quote keys from the input) and redaction run too.
  */
 #ifndef EC2HA_FUZZ_OPTS_DRIVER_H
@@ -25,6 +27,10 @@
 #include "ec2ha/opts.h"
 
 #define FUZZ_MAX_ARGS 64
+
+typedef void (*fuzz_opts_after_fn)(const ec2ha_opt_values *v);
+
+static fuzz_opts_after_fn fuzz_opts_after;
 
 static void fuzz_opts_read_back(const ec2ha_opt_values *v)
 {
@@ -57,6 +63,9 @@ static void fuzz_opts_read_back(const ec2ha_opt_values *v)
     }
     (void)ec2ha_opts_check_required(v, &err);
     ec2ha_opts_log_effective(v);
+    if (fuzz_opts_after != NULL) {
+        fuzz_opts_after(v);
+    }
 }
 
 static void fuzz_opts_parse_argv(const ec2ha_option *table, size_t n, const uint8_t *data,
@@ -128,12 +137,13 @@ static void fuzz_opts_parse_lsb(const ec2ha_option *table, size_t n, const uint8
 }
 
 static int fuzz_opts_one_input(const ec2ha_option *table, size_t n, const uint8_t *data,
-                               size_t size)
+                               size_t size, fuzz_opts_after_fn after)
 {
     static bool log_ready;
     ec2ha_opt_values v;
     ec2ha_error err;
 
+    fuzz_opts_after = after;
     if (!log_ready) {
         ec2ha_log_init("fuzz", EC2HA_LOG_TRACE, EC2HA_LOG_TO_FILE, "/dev/null");
         log_ready = true;
