@@ -37,7 +37,7 @@ static void setup_logging(const fence_settings *s)
         if (level < EC2HA_LOG_DEBUG)
             level = EC2HA_LOG_DEBUG;
     }
-    ec2ha_log_close();
+    /* Re-init keeps the secrets registered so far (ec2ha_log_close would wipe them). */
     ec2ha_log_init(FENCE_PROGRAM_NAME, level, sinks,
                    (sinks & EC2HA_LOG_TO_FILE) ? s->debug_file : NULL);
 }
