@@ -192,6 +192,7 @@ int main(int argc, char **argv)
         goto done;
     }
     setup_logging(&settings);
+    ec2ha_opts_log_effective(&values);
     if (ec2ha_opts_is_set(&values, "disable_timeout"))
         ec2ha_debug("disable_timeout accepted: fence_ec2 always ends within its deadline");
     if (ec2ha_opts_is_set(&values, "boto3_debug"))

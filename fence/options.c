@@ -35,20 +35,20 @@ const ec2ha_option fence_options[] = {
       "tag tag_key (default Name) equals the plug exactly. Several plugs are separated by "
       "plug_separator.", NULL },
     { "port", 0, NULL, "plug", EC2HA_OPT_STRING, NULL, REQUIRED | EC2HA_OPT_DEPRECATED, "id",
-      "Instance to fence (deprecated name of plug)", NULL, NULL },
+      "Instance to fence", NULL, NULL },
     { "nodename", 0, NULL, NULL, EC2HA_OPT_STRING, NULL, EC2HA_OPT_HIDDEN, "node",
       "Name of the node to fence, as Pacemaker's fencer sends it; used when plug is missing",
       NULL, NULL },
     { "region", 'r', "region", NULL, EC2HA_OPT_STRING, NULL, 0, "region",
-      "Region.",
+      "Region",
       "AWS region, e.g. us-east-1. Default: AWS_REGION, AWS_DEFAULT_REGION, the profile's "
       "region, then this instance's region from the instance metadata service.", NULL },
     { "access_key", 'a', "access-key", NULL, EC2HA_OPT_STRING, NULL, 0, "key",
-      "Access Key.",
+      "Access Key",
       "AWS access key id. Default: the credential chain (environment, shared credentials and "
       "config files with credential_process, then the instance role).", NULL },
     { "secret_key", 's', "secret-key", NULL, EC2HA_OPT_STRING, NULL, SECRET, "key",
-      "Secret Key.", "AWS secret access key (used together with access_key).", NULL },
+      "Secret Key", "AWS secret access key (used together with access_key).", NULL },
     { "session_token", 0, "session-token", NULL, EC2HA_OPT_STRING, NULL, SECRET, "token",
       "Session token for temporary access_key/secret_key credentials", NULL, NULL },
     { "profile", 0, "profile", NULL, EC2HA_OPT_STRING, NULL, 0, "name",
@@ -81,7 +81,7 @@ const ec2ha_option fence_options[] = {
       "Tag key for plug lookup and for the alias printed by list: a plug that is not an "
       "instance id matches the instance whose tag tag_key equals it exactly.", NULL },
     { "identity", 0, "identity", NULL, EC2HA_OPT_SELECT, "auto", 0, "method",
-      "How plug names an instance: auto, instance-id, tag or cib",
+      "How plug names an instance",
       "auto: an instance id as is, else the CIB node attribute ec2-instance-id, else the tag "
       "tag_key. instance-id, tag and cib use that one method only.", identity_choices },
     { "skip_race_check", 0, "skip-race-check", NULL, EC2HA_OPT_BOOL, NULL, 0, NULL,
@@ -95,8 +95,7 @@ const ec2ha_option fence_options[] = {
       "Stop with SkipOsShutdown=true (no OS shutdown, fastest). When EC2 rejects the parameter "
       "the stop is retried without it. Force=true is always sent.", NULL },
     { "boto3_debug", 'b', "boto3_debug", NULL, EC2HA_OPT_STRING, "False", EC2HA_OPT_IGNORED,
-      "option", "Boto Lib debug (accepted for fence_aws compatibility; use verbose)", NULL,
-      NULL },
+      "option", "Boto Lib debug", NULL, NULL },
     { "quiet", 'q', "quiet", NULL, EC2HA_OPT_BOOL, NULL, 0, NULL,
       "Disable logging to stderr. Does not affect --verbose or --debug-file or logging to "
       "syslog.", NULL, NULL },
@@ -122,7 +121,7 @@ const ec2ha_option fence_options[] = {
     { "delay", 0, "delay", NULL, EC2HA_OPT_SECONDS, "0", 0, "seconds",
       "Wait X seconds before fencing is started", NULL, NULL },
     { "disable_timeout", 0, "disable-timeout", NULL, EC2HA_OPT_STRING, NULL, 0, "true/false",
-      "Disable timeout (true/false) (accepted; fence_ec2 always ends within its deadline)",
+      "Disable timeout (true/false); fence_ec2 always ends within its deadline",
       "Accepted for fence_aws compatibility. fence_ec2 never waits without bound: the run "
       "ends within delay + login_timeout + power_timeout + power_wait + shell_timeout "
       "(power_timeout and power_wait twice for reboot).", NULL },
@@ -213,6 +212,7 @@ const ec2ha_program_info fence_program = {
     sizeof fence_actions / sizeof fence_actions[0],
     "8",
     fence_man_extra,
+    EC2HA_PROGRAM_FENCE,
 };
 
 /* ---- actions ---------------------------------------------------------------- */
