@@ -91,19 +91,6 @@ static ec2ha_rc setup_aws(fence_ctx *ctx, ec2ha_error *err)
         ec2ha_error_prefix(err, "Unable to connect to AWS");
         return rc;
     }
-    ec2ha_info("credentials from %s%s%s%s; region %s (%s); endpoint %s (%s)",
-               ec2ha_source_str(ctx->aws.credentials_source),
-               ctx->aws.credentials_detail ? " (" : "",
-               ctx->aws.credentials_detail ? ctx->aws.credentials_detail : "",
-               ctx->aws.credentials_detail ? ")" : "",
-               ctx->aws.region ? ctx->aws.region : "?",
-               ec2ha_source_str(ctx->aws.region_source),
-               ctx->aws.endpoint ? ctx->aws.endpoint : "?",
-               ec2ha_source_str(ctx->aws.endpoint_source));
-    if (ctx->aws.ca_bundle != NULL)
-        ec2ha_debug("CA bundle %s (%s)", ctx->aws.ca_bundle,
-                    ec2ha_source_str(ctx->aws.ca_bundle_source));
-
     cfg.endpoint = ctx->aws.endpoint;
     cfg.region = ctx->aws.region;
     cfg.access_key_id = ctx->aws.access_key_id;
