@@ -444,3 +444,19 @@ def test_logging_options(sim, tmp_path):
 
 def test_program_exists():
     assert os.access(program_path("fence_ec2"), os.X_OK)
+
+
+def test_stonith_admin_prints_the_metadata_once_installed(tmp_path):
+    """Pacemaker's fencer CLI reads the metadata of the agent in /usr/sbin (make install)."""
+    installed = "/usr/sbin/fence_ec2"
+    if not os.path.exists(installed):
+        pytest.skip("fence_ec2 is not installed (make install)")
+    with open(installed, "rb") as f:
+        if f.read(4) != b"\x7fELF":
+            pytest.skip("%s is not the built agent (a script of the same name)" % installed)
+    proc = subprocess.run(["stonith_admin", "--metadata", "-a", "fence_ec2"],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    ours = fence(None, tmp_path, "-o", "metadata", env={})
+    names = lambda xml: [p.get("name") for p in ET.fromstring(xml).iter("parameter")]
+    assert names(proc.stdout) == names(ours.stdout)
