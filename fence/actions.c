@@ -31,6 +31,7 @@ typedef struct fence_target {
     bool known;                   /* state read at least once */
     bool done;                    /* reached the wanted state */
     int calls;                    /* StopInstances / StartInstances sent */
+    bool call_failed;             /* the last StartInstances was refused: retry soon */
     int64_t last_call_ms;
     ec2ha_error last_err;         /* last failure to read or change it */
 } fence_target;
@@ -392,26 +393,31 @@ static ec2ha_rc wait_on(fence_ctx *ctx, fence_target *t, size_t n, long attempts
                 return ec2ha_error_set(err, EC2HA_ERR_STATE,
                                        "instance %s (plug '%s') is %s: it cannot be powered on",
                                        t[i].id, t[i].plug, ec2ha_instance_state_str(t[i].state));
-            case EC2HA_STATE_STOPPED:
-                if (t[i].calls == 0 ||
-                    ec2ha_monotonic_ms() - t[i].last_call_ms >= FENCE_REISSUE_MS) {
-                    if (t[i].calls >= attempts)
-                        return ec2ha_error_set(err, EC2HA_ERR_STATE,
-                                               "instance %s (plug '%s') is still stopped after "
-                                               "%d StartInstances (retry_on=%ld)%s%s",
-                                               t[i].id, t[i].plug, t[i].calls, ctx->s->retry_on,
-                                               t[i].last_err.rc ? ": " : "",
-                                               t[i].last_err.rc
-                                                   ? fence_error_detail(&t[i].last_err, detail,
-                                                                        sizeof detail)
-                                                   : "");
-                    ec2ha_rc rc = start_call(ctx, &t[i], d, &e);
-                    if (rc != EC2HA_OK && rc != EC2HA_ERR_STATE) {
-                        t[i].last_err = e;
-                        ec2ha_warn("%s", fence_error_detail(&e, detail, sizeof detail));
-                    }
+            case EC2HA_STATE_STOPPED: {
+                /* After an accepted start, a stale "stopped" is eventual consistency:
+                 * give it FENCE_REISSUE_MS.  After a refused one, try again now. */
+                bool may_call = t[i].calls == 0 || t[i].call_failed ||
+                                ec2ha_monotonic_ms() - t[i].last_call_ms >= FENCE_REISSUE_MS;
+                if (!may_call)
+                    break;
+                if (t[i].calls >= attempts)
+                    return ec2ha_error_set(err, EC2HA_ERR_STATE,
+                                           "instance %s (plug '%s') is still stopped after "
+                                           "%d StartInstances (retry_on=%ld)%s%s",
+                                           t[i].id, t[i].plug, t[i].calls, ctx->s->retry_on,
+                                           t[i].call_failed ? ": " : "",
+                                           t[i].call_failed
+                                               ? fence_error_detail(&t[i].last_err, detail,
+                                                                    sizeof detail)
+                                               : "");
+                ec2ha_rc rc = start_call(ctx, &t[i], d, &e);
+                t[i].call_failed = rc != EC2HA_OK && rc != EC2HA_ERR_STATE;
+                if (t[i].call_failed) {
+                    t[i].last_err = e;
+                    ec2ha_warn("%s", fence_error_detail(&e, detail, sizeof detail));
                 }
                 break;
+            }
             case EC2HA_STATE_PENDING:
             case EC2HA_STATE_STOPPING:
             case EC2HA_STATE_UNKNOWN:
@@ -505,6 +511,7 @@ static ec2ha_rc power_on(fence_ctx *ctx, fence_target *t, size_t n, long attempt
     for (size_t i = 0; i < n; i++) {
         t[i].done = false;
         t[i].calls = 0;
+        t[i].call_failed = false;
         t[i].last_call_ms = 0;
         ec2ha_error_clear(&t[i].last_err);
         if (t[i].state != EC2HA_STATE_RUNNING)

@@ -226,6 +226,39 @@ def test_on_times_out(ec2sim_factory, tmp_path):
     assert res.elapsed < 15
 
 
+def test_on_retries_a_refused_start(sim, tmp_path):
+    sim.set(NODE2, state="stopped")
+    sim.fault(action="StartInstances", kind="error", code="InsufficientInstanceCapacity",
+              status=400, message="Insufficient capacity.", count=1)
+    res = fence(sim, tmp_path, "-o", "on", "-n", NODE2, "--stonith-status-sleep=0.2")
+    assert (res.returncode, res.stdout) == (0, "Success: Powered ON\n"), res.stderr
+    assert [c["code"] for c in calls(sim, "StartInstances")] == \
+        ["InsufficientInstanceCapacity", "Success"]
+    assert res.elapsed < 8
+
+
+def test_on_gives_up_after_retry_on_attempts(sim, tmp_path):
+    sim.set(NODE2, state="stopped")
+    sim.fault(action="StartInstances", kind="error", code="InsufficientInstanceCapacity",
+              status=400, message="Insufficient capacity.", count=10)
+    res = fence(sim, tmp_path, "-o", "on", "-n", NODE2, "--retry-on=2",
+                "--stonith-status-sleep=0.2")
+    assert res.returncode == 1 and res.stdout == ""
+    assert "InsufficientInstanceCapacity" in res.stderr and "3 StartInstances" in res.stderr
+    assert len(calls(sim, "StartInstances")) == 3
+
+
+def test_reboot_succeeds_once_off_is_confirmed_even_if_on_fails(sim, tmp_path):
+    """As fence-agents: the node is fenced once it is off; a failed power-on is logged."""
+    sim.fault(action="StartInstances", kind="error", code="InsufficientInstanceCapacity",
+              status=400, message="Insufficient capacity.", count=10)
+    res = fence(sim, tmp_path, "-o", "reboot", "-n", NODE2, "--stonith-status-sleep=0.2")
+    assert (res.returncode, res.stdout) == (0, "Success: Rebooted\n"), res.stderr
+    assert "Timed out waiting to power ON" in res.stderr
+    assert "InsufficientInstanceCapacity" in res.stderr
+    assert instance_state(sim, NODE2) == "stopped"
+
+
 def test_reboot_is_off_then_on_both_confirmed(sim, tmp_path):
     res = fence(sim, tmp_path, "-o", "reboot", "-n", "node2", "--stonith-status-sleep=0.2")
     assert (res.returncode, res.stdout) == (0, "Success: Rebooted\n"), res.stderr
