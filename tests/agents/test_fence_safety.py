@@ -313,3 +313,15 @@ def test_delay_applies_to_off_only(ec2sim_factory, tmp_path):
     res = fence(sim, tmp_path, "-o", "off", "-n", NODE2, "--delay=1.5", FAST)
     assert (res.returncode, res.stdout) == (0, "Success: Powered OFF\n"), res.stderr
     assert res.elapsed >= 1.5
+
+
+def test_refused_stop_fails_with_code_and_request_id(ec2sim_factory, tmp_path):
+    state = fast_state()
+    state["keys"][0]["permissions"] = ["ec2:Describe*"]
+    sim = ec2sim_factory(state)
+    res = fence(sim, tmp_path, "-o", "off", "-n", NODE2)
+    assert res.returncode == 1 and res.stdout == ""
+    stop = calls(sim, "StopInstances")
+    assert [c["code"] for c in stop] == ["UnauthorizedOperation"]
+    assert "UnauthorizedOperation" in res.stderr and stop[0]["request_id"] in res.stderr
+    assert instance_state(sim, NODE2) == "running"
