@@ -306,6 +306,9 @@ static void confirm_stopped(fence_ctx *ctx, fence_target *t, ec2ha_deadline d, b
     if (rc == EC2HA_OK) {
         if (ch.current != EC2HA_STATE_STOPPED) {
             *agrees = false;
+            ec2ha_error_set(&t->last_err, EC2HA_ERR_STATE,
+                            "DescribeInstances says stopped (stale), StopInstances says %s",
+                            ec2ha_instance_state_str(ch.current));
             ec2ha_warn("DescribeInstances says %s is stopped but StopInstances says %s -> %s: "
                        "a stale answer (eventual consistency); still waiting", t->id,
                        ec2ha_instance_state_str(ch.previous),
@@ -317,6 +320,9 @@ static void confirm_stopped(fence_ctx *ctx, fence_target *t, ec2ha_deadline d, b
     if (incorrect_state(rc, &e)) {
         *agrees = false;
         t->last_call_ms = ec2ha_monotonic_ms();
+        ec2ha_error_set(&t->last_err, EC2HA_ERR_STATE,
+                        "DescribeInstances says stopped (stale), StopInstances answers %s",
+                        e.message);
         ec2ha_warn("DescribeInstances says %s is stopped but StopInstances answers %s: a stale "
                    "answer (eventual consistency); still waiting", t->id,
                    fence_error_detail(&e, detail, sizeof detail));
