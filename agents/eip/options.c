@@ -100,23 +100,23 @@ const ec2ha_option eip_options[] = {
     {
         .name = EIP_OPT_AWSCLI, .type = EC2HA_OPT_STRING, .flags = EC2HA_OPT_IGNORED,
         .arg_name = "path",
-        .shortdesc = "Ignored (awseip compatibility): no AWS CLI is run",
-        .longdesc = "Accepted for a drop-in switch from ocf:heartbeat:awseip and ignored: this "
-                    "agent calls the EC2 API itself and never runs the AWS CLI.",
+        .shortdesc = "awseip's path of the AWS CLI (none is run)",
+        .longdesc = "For a drop-in switch from ocf:heartbeat:awseip: this agent"
+                    " calls the EC2 API itself and never runs the AWS CLI.",
     },
     {
         .name = EIP_OPT_AUTH_TYPE, .type = EC2HA_OPT_STRING, .flags = EC2HA_OPT_IGNORED,
         .arg_name = "key|role",
-        .shortdesc = "Ignored (awseip compatibility): the credential chain decides",
-        .longdesc = "Accepted for a drop-in switch from ocf:heartbeat:awseip and ignored: "
+        .shortdesc = "awseip's key or role choice (the credential chain decides)",
+        .longdesc = "For a drop-in switch from ocf:heartbeat:awseip: "
                     "keys from the environment or profile are used when present, else the "
                     "instance's IAM role (what awseip calls auth_type=role).",
     },
     {
         .name = EIP_OPT_API_DELAY, .type = EC2HA_OPT_INT, .flags = EC2HA_OPT_IGNORED,
         .arg_name = "seconds",
-        .shortdesc = "Ignored (awseip compatibility): EC2 is polled until it confirms",
-        .longdesc = "Accepted for a drop-in switch from ocf:heartbeat:awseip and ignored: "
+        .shortdesc = "awseip's delay after each call (EC2 is polled instead)",
+        .longdesc = "For a drop-in switch from ocf:heartbeat:awseip: "
                     "instead of sleeping a fixed delay after each call, start and stop poll "
                     "DescribeAddresses with backoff until EC2 shows the result, within the "
                     "operation timeout.",
@@ -124,16 +124,16 @@ const ec2ha_option eip_options[] = {
     {
         .name = EIP_OPT_CURL_RETRIES, .type = EC2HA_OPT_INT, .flags = EC2HA_OPT_IGNORED,
         .arg_name = "count",
-        .shortdesc = "Ignored (awseip compatibility): retries are bounded by the timeout",
-        .longdesc = "Accepted for a drop-in switch from ocf:heartbeat:awseip and ignored: "
+        .shortdesc = "awseip's metadata retry count (retries end at the timeout)",
+        .longdesc = "For a drop-in switch from ocf:heartbeat:awseip: "
                     "instance metadata and EC2 calls are retried with backoff until the "
                     "operation timeout (minus a safety margin) runs out.",
     },
     {
         .name = EIP_OPT_CURL_SLEEP, .type = EC2HA_OPT_INT, .flags = EC2HA_OPT_IGNORED,
         .arg_name = "seconds",
-        .shortdesc = "Ignored (awseip compatibility): retries use jittered backoff",
-        .longdesc = "Accepted for a drop-in switch from ocf:heartbeat:awseip and ignored: "
+        .shortdesc = "awseip's metadata retry sleep (jittered backoff instead)",
+        .longdesc = "For a drop-in switch from ocf:heartbeat:awseip: "
                     "retries use exponential backoff with jitter instead of a fixed sleep.",
     },
 };
@@ -219,6 +219,7 @@ const ec2ha_program_info eip_program_info = {
     .n_actions = sizeof(eip_ocf_actions) / sizeof(eip_ocf_actions[0]),
     .man_section = "7",
     .man_extra = EIP_MAN_EXTRA,
+    .kind = EC2HA_PROGRAM_OCF,
 };
 
 const ec2ha_program_info eip_lsb_program_info = {
@@ -231,6 +232,7 @@ const ec2ha_program_info eip_lsb_program_info = {
     .n_actions = sizeof(eip_lsb_actions) / sizeof(eip_lsb_actions[0]),
     .man_section = "7",
     .man_extra = EIP_MAN_EXTRA,
+    .kind = EC2HA_PROGRAM_OCF,
 };
 
 static const char *nonempty(const char *s)
