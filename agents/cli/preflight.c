@@ -368,6 +368,7 @@ static void check_cluster(cli_ctx *ctx, pf_list *l)
     const char *self = cli_self(ctx, NULL);
     char missing[PF_TEXT_MAX] = "";
     size_t n_missing = 0;
+    bool me_listed = false;
 
     ec2ha_error_clear(&err);
     if (!cli_cib(ctx)) {
@@ -406,6 +407,10 @@ static void check_cluster(cli_ctx *ctx, pf_list *l)
         return;
     }
     for (size_t i = 0; i < n_nodes; i++) {
+        if (nodes[i].name != NULL && cli_node_name(ctx) != NULL &&
+            strcmp(nodes[i].name, cli_node_name(ctx)) == 0) {
+            me_listed = true;
+        }
         if (nodes[i].instance_id == NULL) {
             size_t used = strlen(missing);
 
@@ -420,6 +425,12 @@ static void check_cluster(cli_ctx *ctx, pf_list *l)
                    "node %s is recorded as %s but this instance is %s", nodes[i].name,
                    nodes[i].instance_id, self);
         }
+    }
+    if (!me_listed) {
+        pf_add(l, "this node in the cluster", PF_WARN,
+               "run preflight on a cluster node, or give its cluster name with --node",
+               "%s is not one of the %zu nodes in the CIB", cli_dash(cli_node_name(ctx)),
+               n_nodes);
     }
     pf_add(l, "node instance ids", n_missing == 0 ? PF_OK : PF_WARN,
            "run 'ec2ha register' on each node (the eip agent also records it on start); "

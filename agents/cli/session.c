@@ -81,10 +81,6 @@ ec2ha_rc cli_aws(cli_ctx *ctx, ec2ha_error *err)
         return rc;
     }
     ctx->aws_ready = true;
-    ec2ha_info("credentials from %s, region %s (%s), endpoint %s (%s)",
-               ec2ha_source_str(ctx->aws.credentials_source), cli_dash(ctx->aws.region),
-               ec2ha_source_str(ctx->aws.region_source), cli_dash(ctx->aws.endpoint),
-               ec2ha_source_str(ctx->aws.endpoint_source));
     return EC2HA_OK;
 }
 

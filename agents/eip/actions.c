@@ -202,15 +202,6 @@ static ec2ha_rc ensure_aws(eip_ctx *ctx, ec2ha_error *err)
             return rc;
         }
         ctx->aws_ready = true;
-        ec2ha_info("credentials from %s%s%s%s, region %s (%s), endpoint %s (%s)",
-                   ec2ha_source_str(ctx->aws.credentials_source),
-                   ctx->aws.credentials_detail != NULL ? " (" : "",
-                   ctx->aws.credentials_detail != NULL ? ctx->aws.credentials_detail : "",
-                   ctx->aws.credentials_detail != NULL ? ")" : "",
-                   ctx->aws.region != NULL ? ctx->aws.region : "?",
-                   ec2ha_source_str(ctx->aws.region_source),
-                   ctx->aws.endpoint != NULL ? ctx->aws.endpoint : "?",
-                   ec2ha_source_str(ctx->aws.endpoint_source));
     }
     memset(&ecfg, 0, sizeof(ecfg));
     ecfg.endpoint = ctx->aws.endpoint;
@@ -336,7 +327,7 @@ static ec2ha_rc ensure_identity(eip_ctx *ctx, bool full, ec2ha_error *err)
     if (rc != EC2HA_OK) {
         goto cleanup;
     }
-    if (ctx->identity_ready && (!full || ctx->target_eni != NULL || c->eni != NULL)) {
+    if (ctx->identity_ready) {
         goto cleanup;
     }
     if (!full && c->interface == NULL) {

@@ -160,6 +160,7 @@ int eip_lsb_main(int argc, char **argv);
 int eip_ocf_exit_code(ec2ha_rc rc, const ec2ha_error *err);
 int64_t eip_timeout_from_env(int64_t default_ms);
 void eip_print_exit_reason(const char *reason);
-void eip_log_start(bool lsb);
+/* quiet: NOTICE and above unless HA_debug (for the frequent monitor). */
+void eip_log_start(bool lsb, bool quiet);
 
 #endif

@@ -205,6 +205,6 @@ int eip_lsb_main(int argc, char **argv)
     default:
         break;
     }
-    eip_log_start(true);
+    eip_log_start(true, action == LSB_STATUS);
     return lsb_run(action, name);
 }

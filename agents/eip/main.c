@@ -115,7 +115,7 @@ void eip_print_exit_reason(const char *reason)
     fflush(stderr);
 }
 
-void eip_log_start(bool lsb)
+void eip_log_start(bool lsb, bool quiet)
 {
     static char ident[128];
     const char *instance = getenv("OCF_RESOURCE_INSTANCE");
@@ -132,6 +132,8 @@ void eip_log_start(bool lsb)
     }
     if (debug != NULL && strcmp(debug, "0") != 0 && debug[0] != '\0') {
         level = EC2HA_LOG_DEBUG;
+    } else if (quiet) {
+        level = EC2HA_LOG_NOTICE;   /* a monitor every 30 s: only what matters */
     }
     if (facility != NULL && facility[0] != '\0' && strcmp(facility, "none") != 0) {
         sinks |= EC2HA_LOG_TO_SYSLOG;
@@ -259,7 +261,7 @@ static int ocf_main(int argc, char **argv)
     default:
         break;
     }
-    eip_log_start(false);
+    eip_log_start(false, action == ACT_MONITOR);
     return run_ocf_action(action, timeout_ms);
 }
 
