@@ -721,6 +721,16 @@ ec2ha_rc eip_action_stop(eip_ctx *ctx, ec2ha_error *err)
     }
     if (rc == EC2HA_OK) {
         rc = describe_address(ctx, &list, err);
+        if (rc == EC2HA_ERR_AWS && err != NULL &&
+            (strcmp(err->code, "InvalidAllocationID.NotFound") == 0 ||
+             strcmp(err->code, "InvalidAddress.NotFound") == 0)) {
+            /* An address that does not exist is associated nowhere: a failed stop
+             * would get this node fenced for a configuration mistake. */
+            ec2ha_warn("%s; it cannot be associated here, so stop succeeds", err->message);
+            ec2ha_error_clear(err);
+            rc = EC2HA_OK;
+            goto cleanup;
+        }
     }
     if (rc != EC2HA_OK) {
         goto cleanup;

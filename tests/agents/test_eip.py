@@ -133,6 +133,20 @@ def test_meta_data_valid_against_dtd_and_schema(tmp_path):
     assert 'name="monitor" timeout="30s" interval="30s"' in r.stdout
 
 
+@pytest.mark.skipif(not os.path.exists("/usr/lib/ocf/resource.d/ec2ha/eip"),
+                    reason="ocf:ec2ha:eip is not installed (make install)")
+def test_installed_agent_metadata_through_pacemaker(tmp_path):
+    r = subprocess.run(["crm_resource", "--show-metadata", "ocf:ec2ha:eip"],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    md = tmp_path / "installed.xml"
+    md.write_text(r.stdout)
+    for cmd in (["xmllint", "--noout", "--dtdvalid", DTD, str(md)],
+                ["xmllint", "--noout", "--relaxng", RNG, str(md)]):
+        v = subprocess.run(cmd, capture_output=True, text=True)
+        assert v.returncode == 0, v.stderr
+
+
 def test_meta_data_is_the_same_without_ocf_root_and_manpage_renders():
     a = run_program("eip", ["meta-data"], env={"OCF_ROOT": OCF_ROOT})
     b = run_program("eip", ["meta-data"], env={})
@@ -512,6 +526,40 @@ def test_wrong_allocation_id(node1, ec2sim):
         assert r.returncode == OCF_ERR_CONFIGURED, r.stderr
         assert "eipalloc-0000000000000dead" in exit_reason(r)
     assert node1.probe().returncode == OCF_ERR_CONFIGURED
+    # an address that does not exist is not here: stop succeeds (no fencing for a typo)
+    r = node1.run("stop")
+    assert r.returncode == 0, r.stderr
+
+
+def test_multi_eni_private_ip_finds_its_interface(ec2sim_factory, tmp_path, cib):
+    sim = ec2sim_factory(multi_eni_state())
+    n = Node(sim, tmp_path, cib, private_ip_address="10.0.1.11")
+    r = n.run("start")
+    assert r.returncode == 0, r.stderr
+    a = sim.address(ALLOC)
+    assert (a["network_interface_id"], a["private_ip_address"]) == (ENI1B, "10.0.1.11")
+    assert n.monitor().returncode == 0
+    n.params["private_ip_address"] = "10.9.9.9"
+    r = n.run("validate-all")
+    assert r.returncode == OCF_ERR_CONFIGURED
+    assert "10.9.9.9" in exit_reason(r)
+
+
+def test_probe_without_instance_metadata(node1, ec2sim):
+    # unassociated: EC2 alone says "not here", who we are does not matter
+    ec2sim.imds(down=True)
+    node1.timeout_ms = 4000
+    assert node1.probe().returncode == OCF_NOT_RUNNING
+    # associated somewhere: without knowing this instance the answer is "cannot tell"
+    ec2sim.set(ALLOC, instance_id=NODE2)
+    r = node1.probe()
+    assert r.returncode == OCF_ERR_GENERIC, r.stderr
+    assert "instance metadata" in exit_reason(r)
+    ec2sim.imds(down=False)
+    assert node1.probe().returncode == OCF_NOT_RUNNING
+    # with the identity cached, IMDS going away does not matter to the monitor
+    ec2sim.imds(down=True)
+    assert node1.probe().returncode == OCF_NOT_RUNNING
 
 
 def test_malformed_parameters_need_no_api_call(node1, ec2sim):
