@@ -73,6 +73,8 @@ enum eip_lsb_status_rc {
 #define EIP_TIMEOUT_STOP_MS 60000
 #define EIP_TIMEOUT_MONITOR_MS 30000
 #define EIP_TIMEOUT_VALIDATE_MS 30000
+/* LSB mode gets no timeout from Pacemaker: fit its default operation timeout (20 s). */
+#define EIP_TIMEOUT_LSB_MS 20000
 
 extern const ec2ha_option eip_options[];
 extern const size_t eip_n_options;

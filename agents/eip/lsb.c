@@ -67,14 +67,15 @@ static void lsb_usage(FILE *out)
             EIP_LSB_CONFIG_DEFAULT);
 }
 
-/* start or stop or status (here/not here) with a fresh context each time. */
-static ec2ha_rc run_one(const eip_config *cfg, lsb_action action, int64_t default_ms, bool *here,
-                        ec2ha_error *err)
+/* start or stop or status (here/not here) with a fresh context each time, one deadline. */
+static ec2ha_rc run_one(const eip_config *cfg, lsb_action action, ec2ha_deadline deadline,
+                        bool *here, ec2ha_error *err)
 {
     eip_ctx ctx;
     ec2ha_rc rc = EC2HA_OK;
 
-    eip_ctx_init(&ctx, eip_timeout_from_env(default_ms));
+    eip_ctx_init(&ctx, ec2ha_deadline_remaining_ms(deadline));
+    ctx.deadline = deadline;
     ctx.cfg = *cfg;
     ctx.lsb = true;
     switch (action) {
@@ -101,6 +102,8 @@ static int lsb_run(lsb_action action, const char *name)
     ec2ha_rc rc = EC2HA_OK;
     bool here = false;
     const char *path = config_path();
+    /* one deadline for the whole action: restart's stop and start share it */
+    ec2ha_deadline deadline = ec2ha_deadline_in_ms(eip_timeout_from_env(EIP_TIMEOUT_LSB_MS));
 
     memset(&values, 0, sizeof(values));
     ec2ha_error_clear(&err);
@@ -128,26 +131,26 @@ static int lsb_run(lsb_action action, const char *name)
 
     switch (action) {
     case LSB_START:
-        rc = run_one(&cfg, LSB_START, EIP_TIMEOUT_START_MS, &here, &err);
+        rc = run_one(&cfg, LSB_START, deadline, &here, &err);
         break;
     case LSB_STOP:
-        rc = run_one(&cfg, LSB_STOP, EIP_TIMEOUT_STOP_MS, &here, &err);
+        rc = run_one(&cfg, LSB_STOP, deadline, &here, &err);
         break;
     case LSB_STATUS:
-        rc = run_one(&cfg, LSB_STATUS, EIP_TIMEOUT_MONITOR_MS, &here, &err);
+        rc = run_one(&cfg, LSB_STATUS, deadline, &here, &err);
         break;
     case LSB_RESTART:
-        rc = run_one(&cfg, LSB_STOP, EIP_TIMEOUT_STOP_MS, &here, &err);
+        rc = run_one(&cfg, LSB_STOP, deadline, &here, &err);
         if (rc == EC2HA_OK) {
-            rc = run_one(&cfg, LSB_START, EIP_TIMEOUT_START_MS, &here, &err);
+            rc = run_one(&cfg, LSB_START, deadline, &here, &err);
         }
         break;
     case LSB_FORCE_RELOAD:
         /* Re-apply the settings without an outage: start moves it to the configured
          * interface with AllowReassociation.  Not running: nothing to reload. */
-        rc = run_one(&cfg, LSB_STATUS, EIP_TIMEOUT_MONITOR_MS, &here, &err);
+        rc = run_one(&cfg, LSB_STATUS, deadline, &here, &err);
         if (rc == EC2HA_OK && here) {
-            rc = run_one(&cfg, LSB_START, EIP_TIMEOUT_START_MS, &here, &err);
+            rc = run_one(&cfg, LSB_START, deadline, &here, &err);
         } else if (rc == EC2HA_OK) {
             ec2ha_info("not running here: nothing to reload");
         }

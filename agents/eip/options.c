@@ -198,7 +198,9 @@ static const ec2ha_action_info eip_lsb_actions[] = {
     "REQUIRE_FENCING=...: each parameter upper-cased) from /etc/sysconfig/eip or " \
     "/etc/default/eip ($EC2HA_EIP_CONFIG overrides) and supports start, stop, status, " \
     "restart and force-reload. status exits 0 when the address is here, 3 when not, 4 when " \
-    "EC2 cannot tell.\n" \
+    "EC2 cannot tell. Pacemaker passes no timeout to an LSB script, so each action ends " \
+    "within 18 s, inside Pacemaker's default operation timeout of 20 s " \
+    "(OCF_RESKEY_CRM_meta_timeout, in ms, overrides).\n" \
     ".SH EXAMPLES\n" \
     ".nf\n" \
     "crm configure primitive eip ocf:ec2ha:eip \\e\n" \
