@@ -249,13 +249,18 @@ def test_elastic_ip_parameter_is_resolved(ec2sim, tmp_path, cib):
 
 
 def test_awseip_parameters_are_accepted(ec2sim, tmp_path, cib):
-    n = Node(ec2sim, tmp_path, cib, awscli="/usr/bin/aws", api_delay="3", auth_type="key",
-             curl_retries="3", curl_sleep="1")
+    # an awseip configuration as its meta-data asks for it: both ids, awscli, api_delay
+    n = Node(ec2sim, tmp_path, cib, elastic_ip=EIP, awscli="/usr/bin/aws", api_delay="3",
+             auth_type="key", curl_retries="3", curl_sleep="1")
     r = n.run("validate-all")
     assert r.returncode == 0, r.stderr
     assert "ignored" in r.stderr
     assert n.run("start").returncode == 0
     assert n.run("stop").returncode == 0
+    n.params["elastic_ip"] = "198.51.100.7"      # names another address than allocation_id
+    r = n.run("start")
+    assert r.returncode == OCF_ERR_CONFIGURED
+    assert "198.51.100.7" in exit_reason(r)
 
 
 # ---- monitor: 7 only when EC2 confirms, 1 when it cannot tell ----------------------------------
