@@ -173,6 +173,7 @@ static int run(int argc, char **argv)
         level = EC2HA_LOG_DEBUG;
     }
     ec2ha_log_init("ec2ha", level, EC2HA_LOG_TO_STDERR, NULL);
+    ec2ha_opts_log_effective(&values);
 
     timeout_s = cli_flag(&ctx, CLI_OPT_WAIT) ? CLI_DEFAULT_WAIT_TIMEOUT_S : CLI_DEFAULT_TIMEOUT_S;
     if (ec2ha_opts_is_set(&values, CLI_OPT_TIMEOUT) &&

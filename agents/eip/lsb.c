@@ -128,6 +128,7 @@ static int lsb_run(lsb_action action, const char *name)
         goto done;
     }
     ec2ha_debug("settings from %s", path);
+    ec2ha_opts_log_effective(&values);
 
     switch (action) {
     case LSB_START:

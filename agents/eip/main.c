@@ -192,6 +192,7 @@ static int run_ocf_action(eip_ocf_action action, int64_t default_timeout_ms)
         }
         goto done;
     }
+    ec2ha_opts_log_effective(&values);
     log_ignored_options(&values);
 
     switch (action) {
