@@ -294,6 +294,41 @@ static bool interface_has_ip(const ec2ha_imds_interface *itf, const char *ip)
     return false;
 }
 
+/*
+ * The interface holding `ip`, asked fresh from IMDS: the cached interface list
+ * may be up to an hour old, and a secondary address moved by ocf:heartbeat:awsvip
+ * in the same group a moment ago is not in it.  NULL when none has it.
+ */
+static const char *fresh_interface_with_ip(eip_ctx *ctx, const ec2ha_imds_interface *ifs,
+                                           size_t n, const char *ip)
+{
+    char path[256];
+
+    for (size_t i = 0; i < n; i++) {
+        char *ips = NULL;
+        bool found = false;
+
+        if (ifs[i].mac == NULL || ifs[i].interface_id == NULL) {
+            continue;
+        }
+        snprintf(path, sizeof(path), "network/interfaces/macs/%s/local-ipv4s", ifs[i].mac);
+        if (ec2ha_imds_get(ctx->imds, path, ctx->deadline, &ips, NULL) != EC2HA_OK) {
+            continue;
+        }
+        for (char *save = NULL, *tok = strtok_r(ips, " \t\r\n", &save); tok != NULL;
+             tok = strtok_r(NULL, " \t\r\n", &save)) {
+            found = found || strcmp(tok, ip) == 0;
+        }
+        free(ips);
+        if (found) {
+            ec2ha_debug("%s is on %s (fresh from the instance metadata)", ip,
+                        ifs[i].interface_id);
+            return ifs[i].interface_id;
+        }
+    }
+    return NULL;
+}
+
 static ec2ha_rc set_target(eip_ctx *ctx, const char *eni, ec2ha_error *err)
 {
     free(ctx->target_eni);
@@ -380,6 +415,9 @@ static ec2ha_rc ensure_identity(eip_ctx *ctx, bool full, ec2ha_error *err)
             if (interface_has_ip(&ifs[i], c->private_ip)) {
                 chosen = ifs[i].interface_id;
             }
+        }
+        if (chosen == NULL) {
+            chosen = fresh_interface_with_ip(ctx, ifs, n_ifs, c->private_ip);
         }
         if (chosen == NULL && n_ifs == 1) {
             /* The metadata may lag a freshly assigned secondary address: let EC2 judge. */

@@ -544,6 +544,7 @@ def test_multi_eni_private_ip_finds_its_interface(ec2sim_factory, tmp_path, cib)
     a = sim.address(ALLOC)
     assert (a["network_interface_id"], a["private_ip_address"]) == (ENI1B, "10.0.1.11")
     assert n.monitor().returncode == 0
+    assert n.run("stop").returncode == 0
     n.params["private_ip_address"] = "10.9.9.9"
     r = n.run("validate-all")
     assert r.returncode == OCF_ERR_CONFIGURED
