@@ -255,10 +255,15 @@ static int ocf_main(int argc, char **argv)
     case ACT_MANPAGE:
         ec2ha_opts_print_manpage(stdout, &eip_program_info, eip_options, eip_n_options);
         return fflush(stdout) == 0 ? EIP_OCF_SUCCESS : EIP_OCF_ERR_GENERIC;
-    case ACT_UNKNOWN:
+    case ACT_UNKNOWN: {
+        char reason[160];
+
+        snprintf(reason, sizeof(reason), "action '%.64s' is not implemented by ocf:ec2ha:eip",
+                 name);
         ocf_usage(stderr);
-        eip_print_exit_reason("action not implemented by ocf:ec2ha:eip");
+        eip_print_exit_reason(reason);
         return EIP_OCF_ERR_UNIMPLEMENTED;
+    }
     default:
         break;
     }
