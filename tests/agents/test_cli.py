@@ -148,6 +148,19 @@ def test_eip_refuses_to_move_anothers_address_without_force(cli, ec2sim):
     assert ec2sim.address(ALLOC)["instance_id"] is None
 
 
+def test_eip_associate_with_another_instance_or_interface(cli, ec2sim):
+    doc = cli.json("eip", "associate", "-a", ALLOC, "--eni", "eni-0000000000000bbbb")
+    a = doc["addresses"][0]
+    assert (a["instance_id"], a["network_interface_id"], a["node"]) == \
+        (NODE2, "eni-0000000000000bbbb", "node2")
+    r = cli.run("eip", "associate", "-a", ALLOC, "--eni", "eni-0000000000000bbbb",
+                "--instance-id", NODE1)
+    assert r.returncode == 1 and "belongs to" in r.stderr
+    doc = cli.json("eip", "associate", "-a", ALLOC, "-i", NODE1, "--private-ip", "10.0.0.11",
+                   "--force")
+    assert doc["addresses"][0]["instance_id"] == NODE1
+
+
 def test_eip_wrong_allocation_id(cli):
     r = cli.run("--json", "eip", "show", "-a", "eipalloc-0000000000000dead")
     assert r.returncode == 1
