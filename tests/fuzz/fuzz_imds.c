@@ -12,7 +12,15 @@
  * transport seam (lib/imds_private.h) replaces HTTP, the clock is fixed, and
  * the deadline is short enough that 429/5xx answers are never retried with a
  * sleep.
+ *
+ * Property: interfaces read from IMDS and then from the cache (a second
+ * handle with no answers left) are the same, for well-formed values (interface
+ * ids "eni-<hex>", dotted-quad addresses).  Malformed values are not checked:
+ * today lib/imds.c stores them unvalidated and the cache cannot carry them
+ * (see tests/fuzz/README.md, "findings").
  */
+#include <arpa/inet.h>
+#include <ctype.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -81,6 +89,51 @@ static ec2ha_rc transport(void *ctx, const ec2ha_http_options *opts,
     return EC2HA_OK;
 }
 
+static bool well_formed(const ec2ha_imds_interface *ifs, size_t n)
+{
+    struct in_addr a;
+
+    for (size_t i = 0; i < n; i++) {
+        const char *id = ifs[i].interface_id;
+
+        if (id == NULL || strncmp(id, "eni-", 4) != 0 || id[4] == '\0') {
+            return false;
+        }
+        for (const char *p = id + 4; *p != '\0'; p++) {
+            if (!isxdigit((unsigned char)*p)) {
+                return false;
+            }
+        }
+        for (size_t k = 0; k < ifs[i].n_private_ips; k++) {
+            if (inet_pton(AF_INET, ifs[i].private_ips[k], &a) != 1) {
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
+static bool same_interfaces(const ec2ha_imds_interface *a, size_t na,
+                            const ec2ha_imds_interface *b, size_t nb)
+{
+    if (na != nb) {
+        return false;
+    }
+    for (size_t i = 0; i < na; i++) {
+        if (strcmp(a[i].mac, b[i].mac) != 0 || strcmp(a[i].interface_id, b[i].interface_id) != 0
+            || a[i].device_number != b[i].device_number
+            || a[i].n_private_ips != b[i].n_private_ips) {
+            return false;
+        }
+        for (size_t k = 0; k < a[i].n_private_ips; k++) {
+            if (strcmp(a[i].private_ips[k], b[i].private_ips[k]) != 0) {
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
 static char runtime_dir[4096];
 static char cache_file[sizeof(runtime_dir) + 32];
 
@@ -139,6 +192,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     ec2ha_imds *m = NULL;
     ec2ha_imds_interface *ifs = NULL;
     size_t n_ifs = 0;
+    ec2ha_imds_interface *first = NULL;
+    size_t n_first = 0;
+    bool check_cache = false;
     ec2ha_imds_role_credentials role;
     ec2ha_error err;
     char *s = NULL;
@@ -167,10 +223,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         free(s);
         s = NULL;
     }
-    if (ec2ha_imds_get_interfaces(m, ec2ha_deadline_in_ms(500), &ifs, &n_ifs, &err)
+    if (ec2ha_imds_get_interfaces(m, ec2ha_deadline_in_ms(500), &first, &n_first, &err)
         == EC2HA_OK) {
-        ec2ha_imds_interfaces_free(ifs, n_ifs);
-        ifs = NULL;
+        check_cache = well_formed(first, n_first);
     }
     memset(&role, 0, sizeof(role));
     if (ec2ha_imds_get_role_credentials(m, ec2ha_deadline_in_ms(500), &role, &err) == EC2HA_OK) {
@@ -186,10 +241,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         ec2ha_imds_set_transport(m, transport, &a);
         if (ec2ha_imds_get_interfaces(m, ec2ha_deadline_in_ms(500), &ifs, &n_ifs, &err)
             == EC2HA_OK) {
+            if (check_cache && !same_interfaces(first, n_first, ifs, n_ifs)) {
+                fprintf(stderr, "interfaces read back from the cache differ\n");
+                abort();
+            }
             ec2ha_imds_interfaces_free(ifs, n_ifs);
+        } else if (check_cache) {
+            fprintf(stderr, "the cache lost the interfaces: %s\n", err.message);
+            abort();
         }
     }
 done:
+    ec2ha_imds_interfaces_free(first, n_first);
     ec2ha_imds_free(m);
     ec2ha_log_close();
     ec2ha_log_init("fuzz", EC2HA_LOG_TRACE, EC2HA_LOG_TO_FILE, "/dev/null");
