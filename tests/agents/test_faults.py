@@ -22,11 +22,13 @@ the module (terminal and junit property), whatever the output capture.
 """
 import concurrent.futures
 import contextlib
+import http.server
 import os
 import re
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass
 
@@ -514,3 +516,46 @@ def test_ten_thousand_instances_in_bounded_memory(tmp_path):
         assert r.returncode == 0 and "Status: ON" in r.stdout, r.stderr
         r = run_wrapped(cap, "ec2ha", ["-t", "60", "instance", "list"], env=env)
         assert r.returncode == 0 and "i-0000000000010270f" in r.stdout, r.stderr
+
+
+class _EndlessHandler(http.server.BaseHTTPRequestHandler):
+    """Answers every request with 200 and a body that never ends (1 GB announced)."""
+
+    def do_POST(self):  # noqa: N802 - http.server's naming
+        self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        self.send_response(200)
+        self.send_header("Content-Type", "text/xml")
+        self.send_header("Content-Length", str(1 << 30))
+        self.end_headers()
+        chunk = b"<item>" + b"x" * 65536 + b"</item>"
+        try:
+            while True:
+                self.wfile.write(chunk)
+        except OSError:
+            pass
+
+    def log_message(self, *args):
+        pass
+
+
+def test_an_endless_response_is_cut_at_the_cap(tmp_path):
+    """An endpoint that streams forever: the body cap ends it with a clear failure, quickly,
+    in bounded memory (no OOM, no waiting for the deadline)."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _EndlessHandler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        with Ec2Sim(fast_state(), tls=True, workdir=tmp_path / "sim") as sim:
+            env = sim.env(AWS_ENDPOINT_URL_EC2=f"http://127.0.0.1:{server.server_port}",
+                          HA_RSCTMP=str(tmp_path / "rsctmp"), HA_LOGFACILITY="none",
+                          CIB_file=make_cib(tmp_path / "cib.xml"))
+            wrapper = [] if SANITIZED else ["prlimit", "--as=300000000"]
+            t0 = time.monotonic()
+            r = run_wrapped(wrapper, "fence_ec2", stdin=f"action=status\nplug={NODE2}\n"
+                            "login_timeout=5\npower_timeout=20\n", env=env)
+            seconds = time.monotonic() - t0
+            assert r.returncode == 1, r.stderr
+            assert re.search(r"larger|too large|size|cap|limit", r.stderr, re.I), r.stderr
+            assert seconds < 20, f"took {seconds:.1f} s: the cap should end it, not the deadline"
+    finally:
+        server.shutdown()
+        server.server_close()
