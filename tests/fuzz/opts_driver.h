@@ -9,8 +9,9 @@
  * then reads every option back through the typed getters, logs the effective
  * values and hands them to the program's own settings loader (the after()
  * callback: fence_settings_load, eip_config_from_values), which validates
- * and splits values further (plug lists, filters, timeouts).  The log runs at trace level into /dev/null, so the
- * warning paths (which quote keys from the input) and redaction run too.
+ * and splits values further (plug lists, filters, timeouts).  The log runs at
+ * trace level into /dev/null, so the warning paths (which quote keys from the
+ * input) and redaction run too.
  */
 #ifndef EC2HA_FUZZ_OPTS_DRIVER_H
 #define EC2HA_FUZZ_OPTS_DRIVER_H
