@@ -49,7 +49,7 @@ FENCE_BUDGET_S = {"reboot": 2 + 1 + 2 * 3}
 FENCE_BUDGET_DEFAULT_S = 2 + 1 + 3
 EIP_TIMEOUT_MS = 6000
 # process start-up, TLS set-up, and the sanitizer build being slower
-SLACK_S = 6.0 if SANITIZED else 3.0
+SLACK_S = 10.0 if SANITIZED else 5.0
 WORKERS = 4
 
 EXPIRED_KEY = {
