@@ -60,7 +60,10 @@ def tree_files(src):
     out = []
     for root, dirs, files in os.walk(src):
         rel = os.path.relpath(root, src)
-        dirs[:] = [d for d in dirs if not (rel == "." and (d.startswith("build") or d == ".git"))]
+        dirs[:] = [d for d in dirs
+                   if d != "__pycache__" and not (rel == "." and (d.startswith("build") or
+                                                                  d == ".git"))
+                   and not (rel == "debian" and (d == "ec2ha" or d.startswith(".")))]
         out.extend(os.path.normpath(os.path.join(rel, f)) for f in files)
     return sorted(out)
 
