@@ -76,6 +76,19 @@ def conflicts_on_host(deb_path):
     return None
 
 
+def sandbox_unavailable(probe):
+    """Why deb-install-check.sh --sandbox cannot work here (no unshare, no mount namespaces or
+    no overlayfs, e.g. in an unprivileged container), or None."""
+    if pk.missing_tools("unshare"):
+        return "unshare(1) missing"
+    probe.mkdir()
+    proc = pk.run(["unshare", "--mount", "--propagation", "private", "--", "sh", "-c",
+                   'mount -t tmpfs probe "$1" && mkdir "$1/u" "$1/w" && '
+                   'mount -t overlay probe -o "lowerdir=/usr,upperdir=$1/u,workdir=$1/w" /usr',
+                   "probe", str(probe)], timeout=60)
+    return None if proc.returncode == 0 else (proc.stderr.strip() or f"exit {proc.returncode}")
+
+
 def test_install_with_dpkg_then_remove(deb, tmp_path):
     if os.geteuid() != 0:
         pytest.skip("installing a package needs root")
@@ -89,8 +102,10 @@ def test_install_with_dpkg_then_remove(deb, tmp_path):
             pytest.skip(why)
         cmd = [SCRIPT, deb.deb]
     else:
-        if pk.missing_tools("unshare"):
-            pytest.skip("unshare(1) missing; set EC2HA_PACKAGE_TEST_HOST=1 to install on the host")
+        why = sandbox_unavailable(tmp_path / "probe")
+        if why:
+            pytest.skip(f"no private overlay for the install ({why}); "
+                        "EC2HA_PACKAGE_TEST_HOST=1 installs on the host instead")
         scratch = tmp_path / "sandbox"
         scratch.mkdir()
         cmd = [SCRIPT, "--sandbox", str(scratch), deb.deb]
