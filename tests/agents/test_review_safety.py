@@ -259,3 +259,21 @@ def test_review_pin_eip_stop_leaves_a_newer_association_alone(ec2sim, tmp_path):
     assert r.returncode == OCF_SUCCESS, r.stderr
     assert calls(ec2sim, "DisassociateAddress"), "the race was not exercised"
     assert association(ec2sim) == NODE2
+
+
+# ---- FINDING 5 (low-medium): the IMDS session token is logged at trace -------------------------
+#
+# lib/http.c ec2ha_http_perform() traces every response body; the body of
+# PUT /latest/api/token IS the IMDS session token, and it is logged before lib/imds.c
+# registers it as a secret (DESIGN 2, log: "never prints ... IMDS token").  fence_ec2 -vv
+# (verbose_level=2) writes it to stderr and syslog.
+
+def test_review_bug_imds_token_is_never_logged(ec2sim_factory, tmp_path):
+    sim = ec2sim_factory(fast_state())
+    res = fence(sim, tmp_path, "-o", "monitor", "-vv")
+    assert res.returncode == 0, res.stderr
+    cache = tmp_path / "rsc" / "imds-cache"
+    tokens = [l.split()[2] for l in cache.read_text().splitlines() if l.startswith("token ")]
+    assert tokens, "no IMDS token was cached: the test did not exercise the token path"
+    leaked = [l for l in res.stderr.splitlines() if any(t in l for t in tokens)]
+    assert leaked == [], leaked
