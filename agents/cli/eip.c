@@ -132,6 +132,48 @@ typedef struct assoc_target {
     const char *private_ip;
 } assoc_target;
 
+/*
+ * The instance an ENI is attached to (DescribeInstances by
+ * network-interface.network-interface-id); an error when --instance-id names
+ * another one or the ENI is attached to none.
+ */
+static ec2ha_rc eni_owner(cli_ctx *ctx, const char *eni, char **id_out, ec2ha_error *err)
+{
+    ec2ha_rc rc = EC2HA_OK;
+    ec2ha_instance_list list = { 0 };
+    ec2ha_describe_instances_query q;
+    ec2ha_filter filter;
+    const char *values[1] = { eni };
+    const char *given = cli_opt(ctx, CLI_OPT_INSTANCE_ID);
+
+    filter.name = "network-interface.network-interface-id";
+    filter.values = values;
+    filter.n_values = 1;
+    memset(&q, 0, sizeof(q));
+    q.filters = &filter;
+    q.n_filters = 1;
+    rc = ec2ha_ec2_describe_instances(ctx->ec2, &q, ctx->deadline, &list, err);
+    if (rc != EC2HA_OK) {
+        ec2ha_error_prefix(err, "looking up the instance of %s", eni);
+        return rc;
+    }
+    if (list.count != 1 || list.items[0].instance_id == NULL) {
+        rc = ec2ha_error_set(err, EC2HA_ERR_INVALID, "network interface %s is attached to %s "
+                             "instance; give an attached interface", eni,
+                             list.count == 0 ? "no" : "more than one");
+    } else if (given != NULL && strcmp(given, list.items[0].instance_id) != 0) {
+        rc = ec2ha_error_set(err, EC2HA_ERR_INVALID, "network interface %s belongs to %s, not "
+                             "to --instance-id %s", eni, list.items[0].instance_id, given);
+    } else {
+        *id_out = strdup(list.items[0].instance_id);
+        if (*id_out == NULL) {
+            rc = ec2ha_error_set(err, EC2HA_ERR_NOMEM, "out of memory");
+        }
+    }
+    ec2ha_instance_list_free(&list);
+    return rc;
+}
+
 static bool is_at_target(const ec2ha_address *a, const void *arg)
 {
     const assoc_target *t = arg;
@@ -191,7 +233,11 @@ ec2ha_rc cli_cmd_eip_associate(cli_ctx *ctx, int argc, char **argv, cli_out *out
     if (rc != EC2HA_OK) {
         goto cleanup;
     }
-    rc = cli_resolve_instance(ctx, cli_opt(ctx, CLI_OPT_INSTANCE_ID), &instance_id, err);
+    if (cli_opt(ctx, CLI_OPT_ENI) != NULL) {
+        rc = eni_owner(ctx, cli_opt(ctx, CLI_OPT_ENI), &instance_id, err);
+    } else {
+        rc = cli_resolve_instance(ctx, cli_opt(ctx, CLI_OPT_INSTANCE_ID), &instance_id, err);
+    }
     if (rc != EC2HA_OK) {
         goto cleanup;
     }

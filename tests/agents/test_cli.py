@@ -148,6 +148,19 @@ def test_eip_refuses_to_move_anothers_address_without_force(cli, ec2sim):
     assert ec2sim.address(ALLOC)["instance_id"] is None
 
 
+def test_eip_associate_with_another_instance_or_interface(cli, ec2sim):
+    doc = cli.json("eip", "associate", "-a", ALLOC, "--eni", "eni-0000000000000bbbb")
+    a = doc["addresses"][0]
+    assert (a["instance_id"], a["network_interface_id"], a["node"]) == \
+        (NODE2, "eni-0000000000000bbbb", "node2")
+    r = cli.run("eip", "associate", "-a", ALLOC, "--eni", "eni-0000000000000bbbb",
+                "--instance-id", NODE1)
+    assert r.returncode == 1 and "belongs to" in r.stderr
+    doc = cli.json("eip", "associate", "-a", ALLOC, "-i", NODE1, "--private-ip", "10.0.0.11",
+                   "--force")
+    assert doc["addresses"][0]["instance_id"] == NODE1
+
+
 def test_eip_wrong_allocation_id(cli):
     r = cli.run("--json", "eip", "show", "-a", "eipalloc-0000000000000dead")
     assert r.returncode == 1
@@ -276,8 +289,25 @@ def test_preflight_fails_on_stonith_disabled(ec2sim, tmp_path):
     assert "stonith-enabled=true" in status["stonith-enabled"]["fix"]
     assert status["fence_ec2 device"]["status"] == "fail"
     assert status["two_node"]["status"] == "fail"
-    assert status["fence delay"]["status"] == "warn"
-    assert doc["failed"] == 3
+    assert status["fence delay"]["status"] == "fail"
+    assert doc["failed"] == 4
+
+
+@pytest.mark.parametrize("params, expected", [
+    ({"pcmk_delay_base": "10"}, "ok"),
+    ({"pcmk_delay_max": "15s"}, "ok"),
+    ({"pcmk_delay_base": "0"}, "fail"),
+    ({}, "fail"),
+])
+def test_preflight_sees_a_fence_device_delay(ec2sim, tmp_path, params, expected):
+    cib = make_cib(tmp_path / "cib.xml", properties={"priority-fencing-delay": None},
+                   fence_params=params)
+    cli = Cli(ec2sim, tmp_path, cib)
+    cli.corosync.write_text("quorum {\n  provider: corosync_votequorum\n  two_node: 1\n}\n")
+    r = cli.run("--json", "preflight")
+    doc = json.loads(r.stdout)
+    status = {c["name"]: c for c in doc["checks"]}
+    assert status["fence delay"]["status"] == expected, status["fence delay"]
 
 
 def test_preflight_detects_clock_skew_and_missing_credentials(cli, ec2sim):
