@@ -287,11 +287,22 @@ static void check_permissions(cli_ctx *ctx, pf_list *l)
                "this instance is unknown (instance metadata not reachable)");
     } else {
         ec2ha_associate_params ap;
+        ec2ha_imds_interface *ifs = NULL;
+        size_t n_ifs = 0;
+        ec2ha_error ierr;
         char *association = NULL;
 
         memset(&ap, 0, sizeof(ap));
         ap.allocation_id = addrs.items[0].allocation_id;
         ap.network_interface_id = cli_opt(ctx, CLI_OPT_ENI);
+        /* The eip agent associates by network interface (the policy must allow that
+         * resource too), so test the same call with this instance's primary interface. */
+        ec2ha_error_clear(&ierr);
+        if (ap.network_interface_id == NULL &&
+            ec2ha_imds_get_interfaces(ctx->imds, ctx->deadline, &ifs, &n_ifs, &ierr) == EC2HA_OK &&
+            n_ifs > 0) {
+            ap.network_interface_id = ifs[0].interface_id;
+        }
         ap.instance_id = ap.network_interface_id == NULL ? self : NULL;
         ap.allow_reassociation = true;
         ap.dry_run = true;
@@ -302,6 +313,7 @@ static void check_permissions(cli_ctx *ctx, pf_list *l)
                  cli_dash(addrs.items[0].allocation_id),
                  ap.network_interface_id != NULL ? ap.network_interface_id : self);
         dry_run_result(l, what, "AssociateAddress", rc, &err, principal);
+        ec2ha_imds_interfaces_free(ifs, n_ifs);
     }
     if (addrs.items[0].association_id == NULL) {
         pf_add(l, "permission DisassociateAddress", PF_SKIP,

@@ -252,6 +252,16 @@ def test_preflight_tests_disassociate_while_associated(cli, ec2sim):
     assert ec2sim.address(ALLOC)["instance_id"] == NODE1     # DryRun changed nothing
 
 
+def test_preflight_tests_associate_the_way_the_agent_does(cli, ec2sim):
+    # The eip agent associates by network interface, so the IAM policy must allow the
+    # network-interface resource: preflight tries exactly that call.
+    doc = cli.json("preflight", "-a", ALLOC)
+    assoc = check_named(doc, "permission AssociateAddress")
+    eni = ec2sim.state()["instances"][0]["network_interfaces"][0]["network_interface_id"]
+    assert assoc and assoc[0]["status"] == "ok", assoc
+    assert assoc[0]["name"].endswith("to " + eni), assoc
+
+
 def test_preflight_fails_on_a_key_without_permission(cli, ec2sim):
     ec2sim.control({"op": "add_key", "access_key_id": "AKIDREADONLY",
                     "secret_access_key": "readonly-secret-0000000000000000000000000",
