@@ -20,6 +20,7 @@ Runs are serialised with a lock; each run first removes what a killed earlier ru
 files, the aws namespace and any process still in it).  Processes are ended by pid only.
 """
 import contextlib
+import ctypes
 import fcntl
 import json
 import os
@@ -77,9 +78,45 @@ def sh(args, check=True, timeout=60, env=None, input=None):
     return r
 
 
+# The harness process itself lives in the aws namespace while a cluster is up (setns), so
+# ec2sim, the pinger and every `ip` command it runs are on the "AWS side" without wrappers,
+# and the root namespace never gets an address, a route or a link.
+_libc = ctypes.CDLL(None, use_errno=True)
+_CLONE_NEWNET = 0x40000000
+_ROOT_NETNS_FD = os.open("/proc/self/ns/net", os.O_RDONLY | os.O_CLOEXEC)
+_in_aws = False
+
+
+def _setns(fd):
+    if _libc.setns(fd, _CLONE_NEWNET) != 0:
+        e = ctypes.get_errno()
+        raise OSError(e, "setns: " + os.strerror(e))
+
+
+def enter_aws_ns():
+    global _in_aws
+    if threading.active_count() != 1:
+        raise HarnessError("enter_aws_ns must run before any thread is started")
+    fd = os.open("/run/netns/" + AWS_NS, os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        _setns(fd)
+    finally:
+        os.close(fd)
+    _in_aws = True
+
+
+def leave_aws_ns():
+    global _in_aws
+    if _in_aws:
+        _setns(_ROOT_NETNS_FD)
+        _in_aws = False
+
+
 def aws(args, check=True):
-    """Run a command in the aws namespace."""
-    return sh(["ip", "netns", "exec", AWS_NS] + args, check=check)
+    """Run a command in the aws namespace (where this process is while a cluster is up)."""
+    if not _in_aws:
+        raise HarnessError("not in the aws namespace")
+    return sh(args, check=check)
 
 
 def wait_for(what, pred, timeout, interval=0.5):
@@ -161,22 +198,24 @@ def cleanup_leftovers():
             if proc_starttime(pid) == start:
                 log("leftover process %d (%s): killing" % (pid, fn))
                 kill_and_wait(pid)
-    if os.path.exists("/run/netns/" + AWS_NS):
-        r = sh(["ip", "netns", "pids", AWS_NS], check=False)
-        for pid_s in r.stdout.split():
-            log("leftover process %s in %s: killing" % (pid_s, AWS_NS))
-            kill_and_wait(int(pid_s))
-        sh(["ip", "netns", "del", AWS_NS], check=False)
-    # veths of nodes that were moved out of a deleted aws namespace end up nowhere; a veth
-    # created in the root namespace but not yet moved would be left here:
-    r = sh(["ip", "-o", "link", "show"], check=False)
-    for m in re.finditer(r"^\d+: (v%s-[a-z0-9]+)[@:]" % re.escape(PREFIX[:3]), r.stdout, re.M):
-        sh(["ip", "link", "del", m.group(1)], check=False)
+    remove_aws_ns()
     if os.path.isdir(RUN_DIR):
         shutil.rmtree(RUN_DIR)
 
 
 # ---------------------------------------------------------------------------------------------
+
+def remove_aws_ns():
+    """End every process in the aws namespace (but this one) and delete it."""
+    leave_aws_ns()
+    if os.path.exists("/run/netns/" + AWS_NS):
+        r = sh(["ip", "netns", "pids", AWS_NS], check=False)
+        for pid_s in r.stdout.split():
+            if int(pid_s) != os.getpid():
+                log("process %s still in %s: killing" % (pid_s, AWS_NS))
+                kill_and_wait(int(pid_s))
+        sh(["ip", "netns", "del", AWS_NS], check=False)
+
 
 class Node:
     """One simulated EC2 instance running Corosync and Pacemaker."""
@@ -264,9 +303,8 @@ class Node:
             self.pid1 = self._find_pid1()
             write_pidfile(self.name + "-init", self.pid1)
             # network: veth from the aws bridge into the node
-            sh(["ip", "link", "add", self.veth, "type", "veth", "peer", "name", "eth0",
-                "netns", str(self.pid1)])
-            sh(["ip", "link", "set", self.veth, "netns", AWS_NS])
+            aws(["ip", "link", "add", self.veth, "type", "veth", "peer", "name", "eth0",
+                 "netns", str(self.pid1)])
             aws(["ip", "link", "set", self.veth, "master", BRIDGE, "up"])
             cmds = []
             if self.mac:
@@ -457,6 +495,7 @@ class Cluster:
         cleanup_leftovers()
         os.makedirs(RUN_DIR)
         sh(["ip", "netns", "add", AWS_NS])
+        enter_aws_ns()
         for cmd in (["ip", "link", "set", "lo", "up"],
                     ["ip", "link", "add", BRIDGE, "type", "bridge"],
                     ["ip", "addr", "add", GATEWAY + "/24", "dev", BRIDGE],
@@ -501,11 +540,7 @@ class Cluster:
             if p.poll() is None:
                 kill_and_wait(p.pid, p, signal.SIGTERM)
         self.bg = []
-        if os.path.exists("/run/netns/" + AWS_NS):
-            r = sh(["ip", "netns", "pids", AWS_NS], check=False)
-            for pid_s in r.stdout.split():
-                kill_and_wait(int(pid_s))
-            sh(["ip", "netns", "del", AWS_NS], check=False)
+        remove_aws_ns()
         piddir = os.path.join(RUN_DIR, "pids")
         if os.path.isdir(piddir):
             shutil.rmtree(piddir)
@@ -516,7 +551,7 @@ class Cluster:
     def spawn_aws(self, name, args, stdout=None, env=None):
         """Start a long-running process in the aws namespace (ended at teardown)."""
         out = stdout or open(os.path.join(RUN_DIR, name + ".log"), "ab")
-        p = subprocess.Popen(["ip", "netns", "exec", AWS_NS] + args, stdin=subprocess.DEVNULL,
+        p = subprocess.Popen(args, stdin=subprocess.DEVNULL,
                              stdout=out, stderr=subprocess.STDOUT if stdout is None else None,
                              env=env or CLEAN_ENV)
         write_pidfile(name, p.pid)
@@ -576,69 +611,50 @@ class Pinger:
         self.out.close()
 
     def samples(self):
-        """[(ts, seq, answered)] in sequence order.  A sequence number that never got a reply
-        ("no answer yet" lines, or a gap) counts as lost; its send time is interpolated."""
-        got = {}
-        first = None
+        """[(ts, answered)] in time order: one entry per reply and one per `no answer yet`
+        line (ping -O prints one for each probe interval without a reply; while the next hop
+        does not answer ARP, ping does not even advance its sequence number, so sequence gaps
+        under-count an outage and time is the honest measure)."""
+        out = []
         with open(self.path, errors="replace") as f:
             for line in f:
                 m = re.match(r"\[(\d+\.\d+)\] (.*)", line)
                 if not m:
                     continue
                 ts, rest = float(m.group(1)), m.group(2)
-                s = re.search(r"icmp_seq=(\d+)", rest)
-                if not s:
-                    continue
-                seq = int(s.group(1))
                 if "bytes from" in rest:
-                    rtt = re.search(r"time=([\d.]+) ms", rest)
-                    sent = ts - (float(rtt.group(1)) / 1000.0 if rtt else 0.0)
-                    got[seq] = sent
-                    if first is None or seq < first[0]:
-                        first = (seq, sent)
-                elif "no answer yet" in rest:
-                    got.setdefault(seq, None)
-        if not got:
-            return []
-        out = []
-        last_seq = max(got)
-        # anchor send times on the nearest answered sequence (ping sends every `interval`)
-        answered = sorted((s, t) for s, t in got.items() if t is not None)
-        for seq in range(min(got), last_seq + 1):
-            t = got.get(seq)
-            if t is not None:
-                out.append((t, seq, True))
-                continue
-            prev = [a for a in answered if a[0] < seq]
-            nxt = [a for a in answered if a[0] > seq]
-            if prev and nxt:
-                (ps, pt), (ns, nt) = prev[-1], nxt[0]
-                est = pt + (seq - ps) * (nt - pt) / (ns - ps)
-            elif prev:
-                est = prev[-1][1] + (seq - prev[-1][0]) * self.interval
-            elif nxt:
-                est = nxt[0][1] - (nxt[0][0] - seq) * self.interval
-            else:
-                est = self.started + seq * self.interval
-            out.append((est, seq, False))
+                    out.append((ts, True))
+                elif "no answer yet" in rest or "Unreachable" in rest:
+                    out.append((ts, False))
         return out
 
-    def outage(self, since):
-        """Longest run of lost packets sent after `since`: dict with lost, first_lost_ts,
-        first_answer_ts (None if never answered again)."""
-        s = [x for x in self.samples() if x[0] >= since]
+    def outage(self, since, until=None):
+        """The longest stretch without replies after `since`: dict with seconds (last reply
+        before it to first reply after it), probes (unanswered probe intervals), last_reply_ts,
+        first_reply_ts (None when no reply came back)."""
+        s = [x for x in self.samples() if x[0] >= since and (until is None or x[0] <= until)]
+        before = [x for x in self.samples() if x[0] < since and x[1]]
+        last_ok = before[-1][0] if before else None
         best = None
         cur = None
-        for ts, seq, ok in s:
+        for ts, ok in s:
             if not ok:
                 if cur is None:
-                    cur = {"lost": 0, "first_lost_ts": ts, "first_answer_ts": None}
-                cur["lost"] += 1
-            elif cur is not None:
-                cur["first_answer_ts"] = ts
-                if best is None or cur["lost"] > best["lost"]:
-                    best = cur
-                cur = None
-        if cur is not None and (best is None or cur["lost"] > best["lost"]):
+                    cur = {"probes": 0, "last_reply_ts": last_ok, "first_reply_ts": None,
+                           "first_miss_ts": ts}
+                cur["probes"] += 1
+            else:
+                if cur is not None:
+                    cur["first_reply_ts"] = ts
+                    if best is None or cur["probes"] > best["probes"]:
+                        best = cur
+                    cur = None
+                last_ok = ts
+        if cur is not None and (best is None or cur["probes"] > best["probes"]):
             best = cur
-        return best or {"lost": 0, "first_lost_ts": None, "first_answer_ts": None}
+        if best is None:
+            return {"seconds": 0.0, "probes": 0, "last_reply_ts": None, "first_reply_ts": None}
+        start = best["last_reply_ts"] or best["first_miss_ts"]
+        end = best["first_reply_ts"]
+        best["seconds"] = (end - start) if end else None
+        return best
