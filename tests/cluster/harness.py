@@ -43,6 +43,7 @@ RUN_DIR = os.environ.get("EC2HA_CLUSTER_DIR", "/var/tmp/%s-cluster" % PREFIX)
 LOCK_FILE = "/run/lock/%s-cluster.lock" % PREFIX
 AWS_NS = "%s-aws" % PREFIX
 BRIDGE = "br0"
+BRIDGE_MAC = "0e:ec:2a:00:00:01"
 NET = "172.31.0"
 GATEWAY = NET + ".1"
 ENDPOINT_IP = NET + ".2"
@@ -264,15 +265,39 @@ class Node:
             f.write("\n".join(hosts) + "\n")
         with open(os.path.join(self.dir, "etc-corosync", "corosync.conf"), "w") as f:
             f.write(c.corosync_conf())
+        for sub, src in (("etc-default", "/etc/default"), ("etc-init.d", "/etc/init.d")):
+            if not os.path.isdir(os.path.join(self.dir, sub)):
+                shutil.copytree(src, os.path.join(self.dir, sub), symlinks=True)
         env = {"PCMK_logfile": "/var/log/pacemaker/pacemaker.log",
                "PCMK_logfacility": "none",
                "PCMK_debug": "no"}
         env.update(c.pacemaker_env)
-        with open(os.path.join(self.dir, "default-pacemaker"), "w") as f:
+        with open(os.path.join(self.dir, "etc-default", "pacemaker"), "w") as f:
             f.write("# written by tests/cluster/harness.py: what an operator puts in "
                     "/etc/default/pacemaker\n")
             for k, v in env.items():
                 f.write("%s=%s\n" % (k, v))
+        self.write_node_files(c.node_files)
+
+    def write_node_files(self, files):
+        """files: {path inside the node (under /etc/default or /etc/init.d): content};
+        content None removes, a ("symlink", target) tuple makes a symlink.  Directory binds
+        make the change visible in a running node at once."""
+        roots = {"/etc/default/": "etc-default", "/etc/init.d/": "etc-init.d"}
+        for path, content in files.items():
+            root = next((r for r in roots if path.startswith(r)), None)
+            if root is None:
+                raise HarnessError("node file %s: only /etc/default and /etc/init.d" % path)
+            host = os.path.join(self.dir, roots[root], path[len(root):])
+            if os.path.lexists(host):
+                os.unlink(host)
+            if content is None:
+                continue
+            if isinstance(content, tuple) and content[0] == "symlink":
+                os.symlink(content[1], host)
+            else:
+                with open(host, "w") as f:
+                    f.write(content)
 
     # -- power ----------------------------------------------------------------------------
     @property
@@ -439,6 +464,7 @@ class Cluster:
         self.names = names or ["node%d" % (i + 1) for i in range(n)]
         self.token_ms = token_ms
         self.pacemaker_env = dict(pacemaker_env or {})
+        self.node_files = {}      # see Node.write_node_files
         instances = instances or {}
         self.nodes = [Node(self, i + 1, nm, *instances.get(nm, (None, None)))
                       for i, nm in enumerate(self.names)]
@@ -447,6 +473,12 @@ class Cluster:
         self.hooks_boot = []
         self.hooks_power_off = []
         self.bg = []             # background Popen objects started in the aws namespace
+
+    def set_node_files(self, files):
+        """Install files in every node (running or not), e.g. /etc/default/eip."""
+        self.node_files.update(files)
+        for n in self.nodes:
+            n.write_node_files(files)
 
     def node(self, name):
         for n in self.nodes:
@@ -497,7 +529,10 @@ class Cluster:
         sh(["ip", "netns", "add", AWS_NS])
         enter_aws_ns()
         for cmd in (["ip", "link", "set", "lo", "up"],
-                    ["ip", "link", "add", BRIDGE, "type", "bridge"],
+                    # A fixed MAC: otherwise the bridge takes its lowest port's MAC and
+                    # changes it when that node's veth goes away, and every node's ARP entry
+                    # for the gateway/endpoint goes stale for ~30 s (connections hang).
+                    ["ip", "link", "add", BRIDGE, "address", BRIDGE_MAC, "type", "bridge"],
                     ["ip", "addr", "add", GATEWAY + "/24", "dev", BRIDGE],
                     ["ip", "addr", "add", ENDPOINT_IP + "/24", "dev", BRIDGE],
                     ["ip", "addr", "add", IMDS_IP + "/32", "dev", "lo"],

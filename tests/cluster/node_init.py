@@ -52,7 +52,8 @@ def mounts():
                      ("log", "/var/log/pacemaker"),
                      ("etc-corosync", "/etc/corosync"),
                      ("hosts", "/etc/hosts"),
-                     ("default-pacemaker", "/etc/default/pacemaker")):
+                     ("etc-default", "/etc/default"),
+                     ("etc-init.d", "/etc/init.d")):
         run("mount", "--bind", os.path.join(NODE_DIR, src), dst)
 
 
