@@ -48,7 +48,7 @@ class Ec2Cluster(H.Cluster):
     """A Cluster whose nodes are EC2 instances of an ec2sim in the aws namespace."""
 
     def __init__(self, n, stop_delay=3.0, force_stop_delay=2.0, start_delay=2.0,
-                 extra_state=None, **kw):
+                 boot_delay=5.0, extra_state=None, **kw):
         names = kw.pop("names", None) or ["node%d" % (i + 1) for i in range(n)]
         instances = {nm: (INSTANCE_IDS.get(nm, "i-%017x" % (0xaaaa + i)), node_mac(i + 1))
                      for i, nm in enumerate(names)}
@@ -56,6 +56,8 @@ class Ec2Cluster(H.Cluster):
         self.stop_delay = stop_delay
         self.force_stop_delay = force_stop_delay
         self.start_delay = start_delay
+        self.boot_delay = boot_delay     # OS boot: from StartInstances to corosync starting
+        self.boot_timers = []
         self.extra_state = extra_state or {}
         self.sim = None
         self.sim_info = None
@@ -150,6 +152,12 @@ class Ec2Cluster(H.Cluster):
                 f.write(chunk)
 
     def teardown(self):
+        for t in self.boot_timers:
+            t.cancel()
+        for t in self.boot_timers:
+            if t.is_alive() and t is not threading.current_thread():
+                t.join(60)
+        self.boot_timers = []
         if self.hook_sock is not None:
             try:
                 self.hook_sock.close()
@@ -236,9 +244,9 @@ class Ec2Cluster(H.Cluster):
     def start_instance(self, node):
         """StartInstances through the API (as an operator); the start hook boots the node."""
         self.aws_cli(["start-instances", "--instance-ids", node.instance_id])
-        H.wait_for("%s running in ec2sim" % node.name,
+        H.wait_for("%s running in ec2sim and booted" % node.name,
                    lambda: self.instance_states().get(node.instance_id) == "running"
-                   and node.running, 60, 0.3)
+                   and node.running, 60 + self.boot_delay, 0.3)
 
     # -- hooks ----------------------------------------------------------------------------
     def start_hook_server(self):
@@ -303,13 +311,26 @@ class Ec2Cluster(H.Cluster):
                 self.shutdown_node(node)
             return "%s off" % node.name
         if event == "start":
-            node.boot()
-            return "%s booted" % node.name
+            self.boot_later(node)
+            return "%s powered on, OS up in %.0f s" % (node.name, self.boot_delay)
         if event == "reboot":
             self.shutdown_node(node)
-            node.boot()
-            return "%s rebooted" % node.name
+            self.boot_later(node)
+            return "%s rebooting" % node.name
         return "ignored %s" % event
+
+    def boot_later(self, node):
+        """The instance is powered on; its OS (and so corosync) is up boot_delay s later, as
+        on EC2, where `running` comes well before the services of the instance."""
+        def boot():
+            try:
+                node.boot()
+            except Exception as e:
+                log("%s: boot failed: %s" % (node.name, e))
+        t = threading.Timer(self.boot_delay, boot)
+        t.daemon = True
+        self.boot_timers.append(t)
+        t.start()
 
     def shutdown_node(self, node, timeout=90):
         """An OS shutdown: SIGTERM to init (stops pacemaker, then corosync), then power off."""

@@ -162,21 +162,34 @@ def invariants(cluster, since_ts=0.0, allow_all_down=False, fence_history=None):
                                 "instance was never stopped before" % (
                                     fh.get("action"), fh.get("target"), fh.get("completed")))
 
-    # 2. the Elastic IP: at most one owner, running or just fenced
+    # 2. the Elastic IP: at most one owner, running or just fenced.  An association goes
+    #    only to a running instance; it moves away from an owner only if that owner was
+    #    stopped (fenced) since it got the address -- its OS, which took the address, is gone
+    #    even if a reboot has it `running` again by now.
+    acquired = {}      # instance id -> ts it got the address
     for ev in events:
-        if ev.get("type") != "association" or ev["ts"] < since_ts:
+        if ev.get("type") != "association":
             continue
         new, prev = ev.get("instance_id"), ev.get("previous_instance_id")
-        if ev["change"] in ("associate", "move") and new:
-            st = state_at(states, new, ev["ts"])
-            if st != "running":
-                problems.append("EIP associated with %s (%s) while it was %s" % (
-                    new, name_of.get(new, "?"), st))
-        if ev["change"] == "move" and prev and prev != new:
-            st = state_at(states, prev, ev["ts"])
-            if st == "running":
-                problems.append("EIP moved from %s (%s) to %s while %s was still running: two "
-                                "live owners" % (prev, name_of.get(prev, "?"), new, prev))
+        if ev["ts"] >= since_ts:
+            if ev["change"] in ("associate", "move") and new:
+                st = state_at(states, new, ev["ts"])
+                if st != "running":
+                    problems.append("EIP associated with %s (%s) while it was %s" % (
+                        new, name_of.get(new, "?"), st))
+            if ev["change"] == "move" and prev and prev != new:
+                since = acquired.get(prev, 0.0)
+                stopped = [e for e in events if e.get("type") == "state"
+                           and e.get("instance_id") == prev and e["state"] == "stopped"
+                           and since <= e["ts"] <= ev["ts"]]
+                if not stopped:
+                    problems.append("EIP moved from %s (%s) to %s while %s, which took it at "
+                                    "%.3f, had not been stopped: two live owners" % (
+                                        prev, name_of.get(prev, "?"), new, prev, since))
+        if new and ev["change"] in ("associate", "move"):
+            acquired[new] = ev["ts"]
+        if ev["change"] == "disassociate" and prev:
+            acquired.pop(prev, None)
 
     # 3. never every instance down at once (both fenced in a race)
     if not allow_all_down and len(instances) > 1:
@@ -216,13 +229,16 @@ def timeline(cluster, t0, victim, survivor, pinger=None, fence_action=None):
     if e:
         steps.append((e[0], "%s sees %s lost (corosync membership)" % (survivor.name,
                                                                        victim.name)))
-    e = lg.first("fence_requested", t0, pred=lambda g: g[1] == victim.name)
-    if e:
-        steps.append((e[0], "DC %s requests fencing (%s) of %s" % (survivor.name, e[3][0],
-                                                                  victim.name)))
-    for e in lg.find("fence_delay", t0, pred=lambda g: g[1] == victim.name)[:1]:
-        steps.append((e[0], "fencer delays '%s' of %s by %ss" % (e[3][0], victim.name,
-                                                                 e[3][2])))
+    for name, other in logs.items():
+        if name == victim.name:
+            continue
+        e = other.first("fence_requested", t0, pred=lambda g: g[1] == victim.name)
+        if e:
+            steps.append((e[0], "DC %s requests fencing (%s) of %s" % (name, e[3][0],
+                                                                      victim.name)))
+        for e in other.find("fence_delay", t0, pred=lambda g: g[1] == victim.name)[:1]:
+            steps.append((e[0], "fencer on %s delays '%s' of %s by %ss" % (
+                name, e[3][0], victim.name, e[3][2])))
     evs = cluster.events()
     iid = victim.instance_id
     for ev in evs:
@@ -239,10 +255,11 @@ def timeline(cluster, t0, victim, survivor, pinger=None, fence_action=None):
         elif ev["type"] == "fault":
             steps.append((ev["ts"], "ec2sim injected %s on %s" % (ev.get("kind"),
                                                                   ev.get("action"))))
-    e = lg.first("fence_agent", t0, pred=lambda g: g[1] == victim.name)
-    if e:
-        steps.append((e[0], "fence_ec2 '%s' of %s returned %s" % (e[3][0], victim.name,
-                                                                  e[3][3])))
+    for name, other in logs.items():
+        e = other.first("fence_agent", t0, pred=lambda g: g[1] == victim.name)
+        if e:
+            steps.append((e[0], "fence_ec2 '%s' of %s on %s returned %s" % (
+                e[3][0], victim.name, name, e[3][3])))
     e = lg.first("fence_done", t0, pred=lambda g: g[1] == victim.name)
     if e:
         steps.append((e[0], "fencer: '%s' of %s by %s: %s" % (e[3][0], victim.name, e[3][2],

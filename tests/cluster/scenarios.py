@@ -530,7 +530,7 @@ def s_seed_lsb(report, tn):
 # ---------------------------------------------------------------------------------------------
 
 def s_three_node(report, _unused=None):
-    c = A.Ec2Cluster(3)
+    c = A.Ec2Cluster(3, boot_delay=10.0)
     LAST["cluster"] = c
     pinger = None
     try:
