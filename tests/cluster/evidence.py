@@ -218,13 +218,13 @@ def fmt_t(ts, t0):
     return "%+7.2f s" % (ts - t0)
 
 
-def timeline(cluster, t0, victim, survivor, pinger=None, fence_action=None):
+def timeline(cluster, t0, victim, survivor, pinger=None, what=None):
     """The failover after an event at t0 (crash, cut) of `victim`, as ordered steps
     [(ts, text)], every one taken from a record: the survivor's pacemaker.log, ec2sim's
     event log, and the pinger."""
     logs = node_logs(cluster)
     lg = logs[survivor.name]
-    steps = [(t0, "t0: %s" % "event")]
+    steps = [(t0, what or "%s fails" % victim.name)]
     e = lg.first("lost", t0, daemon="pacemaker-controld", pred=lambda g: g[0] == victim.name)
     if e:
         steps.append((e[0], "%s sees %s lost (corosync membership)" % (survivor.name,

@@ -95,9 +95,11 @@ def _setns(fd):
 
 
 def enter_aws_ns():
+    # setns() moves only the calling thread; threads and processes it starts later inherit
+    # the namespace.  Call it from the main thread, which starts everything else.
     global _in_aws
-    if threading.active_count() != 1:
-        raise HarnessError("enter_aws_ns must run before any thread is started")
+    if threading.current_thread() is not threading.main_thread():
+        raise HarnessError("enter_aws_ns must run in the main thread")
     fd = os.open("/run/netns/" + AWS_NS, os.O_RDONLY | os.O_CLOEXEC)
     try:
         _setns(fd)

@@ -197,7 +197,7 @@ def other(c, node):
 
 
 def measure_crash(report, tn, name, victim, survivor, cause, fence_action="off",
-                  expect_fence_by=None):
+                  expect_fence_by=None, what=None):
     """Common tail of a failover: wait for fencing, the group and the EIP on the survivor, the
     ping back; check the evidence; report the timeline.  cause() makes it happen; returns t0."""
     c = tn.c
@@ -210,7 +210,7 @@ def measure_crash(report, tn, name, victim, survivor, cause, fence_action="off",
              60, 0.3)
     wait_group(c, survivor, on=survivor.name, timeout=120)
     wait_ping(tn.pinger, wait_eip_on(c, survivor, timeout=60), timeout=60)
-    steps = E.timeline(c, t0, victim, survivor, tn.pinger)
+    steps = E.timeline(c, t0, victim, survivor, tn.pinger, what=what)
     out = tn.pinger.outage(t0 - 0.5)
     report.timeline(name, E.format_timeline(steps, t0))
     report.metric("%s: ping outage" % name, "%.1f s (%d unanswered probes at %.1f s)" % (
@@ -392,7 +392,8 @@ def s_crash(report, tn):
     victim = tn.baseline()
     survivor = other(c, victim)
     measure_crash(report, tn, "crash", victim, survivor,
-                  lambda: victim.power_off("crash (test)"))
+                  lambda: victim.power_off("crash (test)"),
+                  what="%s (active) crashes: power cut" % victim.name)
 
 
 def s_api_degraded(report, tn):
@@ -411,7 +412,8 @@ def s_api_degraded(report, tn):
         for f in faults:
             c.fault(client=survivor.ip, **f)
         victim.power_off("crash under a degraded EC2 API (test)")
-    t0, out = measure_crash(report, tn, "api-degraded", victim, survivor, cause)
+    t0, out = measure_crash(report, tn, "api-degraded", victim, survivor, cause,
+                            what="faults armed, %s (active) crashes" % victim.name)
     fired = [e for e in c.events(("fault",)) if e["ts"] >= t0]
     kinds = sorted({(e.get("action"), e.get("kind")) for e in fired})
     report.note("api-degraded", "faults hit: %s" % ", ".join("%s %s" % k for k in kinds))
@@ -423,7 +425,8 @@ def s_partition(report, tn):
     c = tn.c
     victim = tn.baseline()          # cut the owner: the other side must take over
     survivor = other(c, victim)
-    measure_crash(report, tn, "partition", victim, survivor, lambda: victim.link(False))
+    measure_crash(report, tn, "partition", victim, survivor, lambda: victim.link(False),
+                  what="%s (active) cut off the network" % victim.name)
     # the cut node never managed to stop anyone
     check(survivor.running, "the survivor was stopped")
 
@@ -524,7 +527,8 @@ def s_seed_lsb(report, tn):
           st.resources["eip"]["agent"])
     survivor = other(c, owner)
     measure_crash(report, tn, "seed-lsb", owner, survivor,
-                  lambda: owner.power_off("crash (test)"))
+                  lambda: owner.power_off("crash (test)"),
+                  what="%s (lsb:eip owner) crashes" % owner.name)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -569,7 +573,8 @@ def s_three_node(report, _unused=None):
                    "RebootInstances"], "fence_ec2 used RebootInstances")
         c.wait_formed(180)
         rejoined = time.time()
-        steps = E.timeline(c, t0, victim, new_owner if new_owner is not None else by, pinger)
+        steps = E.timeline(c, t0, victim, new_owner, pinger,
+                           what="%s (owner) crashes" % victim.name)
         steps.append((rejoined, "%s online again (crm_mon)" % victim.name))
         report.timeline("three-node", E.format_timeline(sorted(steps), t0))
         out = pinger.outage(t0 - 0.5)
