@@ -63,9 +63,19 @@ class HarnessError(Exception):
     pass
 
 
+QUIET = False      # the demo keeps its output to the story; everything goes to the file
+
+
 def log(msg):
-    sys.stderr.write("[%s] %s\n" % (time.strftime("%H:%M:%S"), msg))
-    sys.stderr.flush()
+    line = "[%s] %s\n" % (time.strftime("%H:%M:%S"), msg)
+    try:
+        with open(os.path.join(RUN_DIR, "harness.log"), "a") as f:
+            f.write(line)
+    except OSError:
+        pass
+    if not QUIET:
+        sys.stderr.write(line)
+        sys.stderr.flush()
 
 
 def sh(args, check=True, timeout=60, env=None, input=None):

@@ -94,6 +94,11 @@ def wait_group(c, observer=None, on=None, timeout=120, what=None):
                     0.5)
 
 
+def wait_fence_device(c, observer=None, timeout=120):
+    return wait_for("fence-ec2 started", lambda: any_live(c, observer).crm_mon()
+                    .running_on("fence-ec2"), timeout, 0.5)
+
+
 def wait_eip_on(c, node, timeout=60):
     """Until the Elastic IP is associated with node's instance; returns when that happened."""
     def ok():
@@ -159,6 +164,7 @@ class TwoNode:
         n1 = self.c.nodes[0]
         load_crm(n1, "two-node.crm")
         owner = wait_group(self.c, n1, timeout=180)
+        wait_fence_device(self.c, n1)
         wait_eip_on(self.c, self.c.node(owner))
         self.pinger = H.Pinger(self.c, A.EIP_IP)
         wait_ping(self.pinger, 0)
@@ -188,6 +194,7 @@ class TwoNode:
         obs = c.nodes[0]
         crm(obs, "resource", "cleanup", check_rc=False)
         owner = wait_group(c, obs, timeout=timeout)
+        wait_fence_device(c, obs)
         wait_ping(self.pinger, max(wait_eip_on(c, c.node(owner)), time.time() - 1))
         return c.node(owner)
 
