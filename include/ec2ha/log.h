@@ -10,6 +10,11 @@
  * "aws_secret_access_key", "aws_session_token", "Signature=" and every string
  * registered with ec2ha_log_add_secret().  lib/ code registers each secret key,
  * session token and IMDS token as soon as it holds one.
+ *
+ * Lines: stderr "<ident>: <LEVEL>: msg"; syslog "<LEVEL>: msg" (ident, LOG_PID);
+ * file "<ISO-8601 time> <host> <ident>[<pid>]: <LEVEL>: msg".  A multi-line
+ * message becomes one line per line.  HA_LOGFACILITY=none switches syslog off.
+ * ec2ha_log() keeps errno.  Not thread-safe (the agents are single-threaded).
  */
 #ifndef EC2HA_LOG_H
 #define EC2HA_LOG_H
@@ -48,7 +53,15 @@ void ec2ha_log_close(void);
 void ec2ha_log(ec2ha_log_level level, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
-/* Register a secret value to mask wherever it appears (copied, wiped at close). */
+/* Values shorter than this are not registered (see ec2ha_log_add_secret). */
+#define EC2HA_LOG_MIN_SECRET_LEN 8
+
+/*
+ * Register a secret value to mask wherever it appears, also in its
+ * percent-encoded form (copied, wiped at ec2ha_log_close()).  Values shorter
+ * than EC2HA_LOG_MIN_SECRET_LEN are ignored: masked as bare substrings they
+ * would garble every line; the key-based patterns still mask them.
+ */
 void ec2ha_log_add_secret(const char *secret);
 
 /*

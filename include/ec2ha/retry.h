@@ -38,6 +38,12 @@ typedef enum ec2ha_retry_class {
     EC2HA_RETRY_RESIGN         /* RequestExpired: re-sign with a fresh clock, once */
 } ec2ha_retry_class;
 
+/*
+ * Code first (exact match), then an HTTP status >= 400 (500/502/503/504
+ * transient, 429 throttled, others never), then rc: TRANSPORT and TIMEOUT
+ * (one request) transient, PARSE transient only with an HTTP status (a
+ * truncated response body), everything else never.  NULL -> NEVER.
+ */
 ec2ha_retry_class ec2ha_retry_classify(const ec2ha_error *err);
 const char *ec2ha_retry_class_str(ec2ha_retry_class c);
 
@@ -50,10 +56,12 @@ typedef struct ec2ha_backoff {
 void ec2ha_backoff_init(ec2ha_backoff *b, uint64_t seed);
 
 /*
- * Delay before the next attempt in ms, in [0, min(cap, base*2^attempt)].
- * Returns -1 when no retry should be made: class NEVER, or the delay plus
- * min_attempt_ms (the least time an attempt needs) would not fit in
- * remaining_ms.  Increments attempt.
+ * Delay before the next attempt in ms, in [0, min(cap, base*2^attempt)] and
+ * clamped to remaining_ms - min_attempt_ms, so the delay plus the least time
+ * an attempt needs (min_attempt_ms) never runs past the deadline.  Returns -1
+ * when no retry should be made: class NEVER, remaining_ms <= 0, or
+ * min_attempt_ms alone does not fit in remaining_ms.  Increments attempt when
+ * it returns a delay.  The caller enforces "RESIGN only once".
  */
 int64_t ec2ha_backoff_next_ms(ec2ha_backoff *b, ec2ha_retry_class c,
                               int64_t remaining_ms, int64_t min_attempt_ms);
