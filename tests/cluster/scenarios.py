@@ -521,7 +521,7 @@ def s_seed_lsb(report, tn):
     wait_for("every resource stopped", all_stopped, 90, 0.5)
     c.set_node_files({
         "/etc/default/eip": "# ec2ha eip, LSB mode (written by tests/cluster)\n"
-                            "allocation_id=%s\nregion=%s\n" % (A.EIP_ALLOC, H.REGION),
+                            "ALLOCATION_ID=%s\nREGION=%s\n" % (A.EIP_ALLOC, H.REGION),
         "/etc/init.d/eip": ("symlink", "/usr/lib/ocf/resource.d/ec2ha/eip"),
     })
     crm(obs, "configure", "erase")
