@@ -13,6 +13,7 @@
   Elastic IP's route on every association change.  ec2sim reports `stopped` only after the
   stop hook returned, i.e. after the node is really off.
 """
+import calendar
 import http.client
 import json
 import os
@@ -48,7 +49,7 @@ class Ec2Cluster(H.Cluster):
     """A Cluster whose nodes are EC2 instances of an ec2sim in the aws namespace."""
 
     def __init__(self, n, stop_delay=3.0, force_stop_delay=2.0, start_delay=2.0,
-                 boot_delay=5.0, extra_state=None, **kw):
+                 boot_delay=5.0, power_off_delay=1.0, extra_state=None, **kw):
         names = kw.pop("names", None) or ["node%d" % (i + 1) for i in range(n)]
         instances = {nm: (INSTANCE_IDS.get(nm, "i-%017x" % (0xaaaa + i)), node_mac(i + 1))
                      for i, nm in enumerate(names)}
@@ -58,6 +59,8 @@ class Ec2Cluster(H.Cluster):
         self.start_delay = start_delay
         self.boot_delay = boot_delay     # OS boot: from StartInstances to corosync starting
         self.boot_timers = []
+        # a force-stopped instance runs on for a moment (< force_stop_delay) before it is off
+        self.power_off_delay = min(power_off_delay, max(0.0, force_stop_delay - 0.5))
         self.extra_state = extra_state or {}
         self.sim = None
         self.sim_info = None
@@ -306,6 +309,8 @@ class Ec2Cluster(H.Cluster):
         node = self.node(iid)
         if event == "stop":
             if ev.get("EC2SIM_FORCE") == "true":
+                if node.running and self.power_off_delay > 0:
+                    time.sleep(self.power_off_delay)
                 node.power_off("forced StopInstances")
             else:
                 self.shutdown_node(node)
@@ -359,12 +364,12 @@ def fence_history(node):
         return out
     for e in root.iter("fence_event"):
         d = dict(e.attrib)
-        if d.get("completed"):
+        d["completed_ts"] = None
+        c = d.get("completed", "")
+        if c.endswith("Z"):          # "2026-11-25 17:59:11Z": UTC, whole seconds
             try:
-                d["completed_ts"] = time.mktime(time.strptime(d["completed"][:19],
-                                                              "%Y-%m-%d %H:%M:%S")) \
-                    - time.timezone if d["completed"].endswith("Z") else None
+                d["completed_ts"] = calendar.timegm(time.strptime(c[:19], "%Y-%m-%d %H:%M:%S"))
             except ValueError:
-                d["completed_ts"] = None
+                pass
         out.append(d)
     return out

@@ -459,10 +459,17 @@ def s_fence_race(report, tn):
     st = owner.crm_mon()
     check(group_owner(st) == owner.name, "the group left %s" % owner.name)
     check(c.eip_owner_instance() == owner.instance_id, "the Elastic IP left the survivor")
-    lg = E.PcmkLog(os.path.join(owner.dir, "log", "pacemaker.log"), owner.name)
-    report.note("fence-race", "survivor %s (holds the EIP); %s fenced; fence requests seen by "
-                "the survivor: %d" % (owner.name, passive.name,
-                                      len(lg.find("fence_requested", t0))))
+    # it was a race: the loser asked for the owner's fencing too, and its fencer held it back
+    lg = E.PcmkLog(os.path.join(passive.dir, "log", "pacemaker.log"), passive.name)
+    req = lg.first("fence_requested", t0 - 1, pred=lambda g: g[1] == owner.name)
+    delay = lg.first("fence_delay", t0 - 1, pred=lambda g: g[1] == owner.name)
+    check(req is not None, "%s never asked to fence %s: no race happened" % (passive.name,
+                                                                            owner.name))
+    check(delay is not None, "%s's fencing of %s was not delayed" % (passive.name, owner.name))
+    report.note("fence-race", "%s and %s both asked to fence the other; %s's request was "
+                "delayed %s s (priority-fencing-delay: %s runs the address), so %s was stopped "
+                "first and %s survived" % (owner.name, passive.name, passive.name, delay[3][2],
+                                           owner.name, passive.name, owner.name))
     out = tn.pinger.outage(t0 - 0.5)
     report.metric("fence-race: ping outage", "%.1f s" % (out["seconds"] or 0.0))
     assert_invariants(c, t0)
