@@ -48,7 +48,7 @@ PROGRAMS  := $(if $(FENCE_SRC),$(BUILD)/fence_ec2) $(if $(EIP_SRC),$(BUILD)/eip)
              $(if $(CLI_SRC),$(BUILD)/ec2ha)
 
 .PHONY: all lib programs unit asan valgrind check deps clean install uninstall demo bench \
-        fuzz test-ec2sim test-agents test-asan-agents cluster-tests man help
+        fuzz test-ec2sim test-agents test-asan-agents cluster-tests man help install-for-tests
 .DEFAULT_GOAL := all
 
 all: $(BUILD)/libec2ha.a $(PROGRAMS) $(UNIT_BIN)
@@ -114,11 +114,18 @@ cluster-tests: all
 fuzz:
 	@if [ -x tests/fuzz/run ]; then tests/fuzz/run; fi
 
+# As root, the programs are installed before the agent tests so Pacemaker's own tools
+# (stonith_admin, crm_resource) find them; the cluster tests need them installed too.
+install-for-tests: all
+	@if [ "$$(id -u)" = 0 ]; then $(MAKE) -s install PREFIX=/usr >/dev/null && \
+	    echo "installed into /usr for the tests"; fi
+
 check: deps
 	$(MAKE) all
 	$(MAKE) unit
 	$(MAKE) asan
 	$(MAKE) test-ec2sim
+	$(MAKE) install-for-tests
 	$(MAKE) test-agents
 	$(MAKE) test-asan-agents
 	$(MAKE) fuzz

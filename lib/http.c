@@ -367,7 +367,7 @@ ec2ha_rc ec2ha_http_perform(const ec2ha_http_options *opts, const ec2ha_http_req
     env_ca = getenv("AWS_CA_BUNDLE");
     if (opts->ca_bundle != NULL && opts->ca_bundle[0] != '\0') {
         ca_bundle = opts->ca_bundle;
-        snprintf(ca_source, sizeof(ca_source), "the ca_bundle option");
+        snprintf(ca_source, sizeof(ca_source), "ca_bundle (option, $AWS_CA_BUNDLE or profile)");
     } else if (env_ca != NULL && env_ca[0] != '\0') {
         ca_bundle = env_ca;
         snprintf(ca_source, sizeof(ca_source), "$AWS_CA_BUNDLE");

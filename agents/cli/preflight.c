@@ -364,6 +364,7 @@ static void check_cluster(cli_ctx *ctx, pf_list *l)
     ec2ha_cluster_node *nodes = NULL;
     size_t n_nodes = 0;
     char *delay = NULL;
+    int delayed = 0;
     const char *conf = getenv(CLI_ENV_COROSYNC_CONF);
     const char *self = cli_self(ctx, NULL);
     char missing[PF_TEXT_MAX] = "";
@@ -458,12 +459,16 @@ static void check_cluster(cli_ctx *ctx, pf_list *l)
                 EC2HA_OK && delay != NULL && strcmp(delay, "0") != 0 &&
             strcmp(delay, "0s") != 0) {
             pf_add(l, "fence delay", PF_OK, NULL, "priority-fencing-delay=%s", delay);
+        } else if (ec2ha_cluster_count_delayed_fence_devices(ctx->cib, NULL, &delayed, &err) ==
+                       EC2HA_OK && delayed > 0) {
+            pf_add(l, "fence delay", PF_OK, NULL,
+                   "%d fence device(s) with pcmk_delay_base or pcmk_delay_max", delayed);
         } else {
-            pf_add(l, "fence delay", PF_WARN,
-                   "crm configure property priority-fencing-delay=15s (or pcmk_delay_max on "
-                   "the fence device), so both nodes cannot fence each other at once",
-                   "priority-fencing-delay is not set (a pcmk_delay_max on the device "
-                   "would also do; it is not checked)");
+            pf_add(l, "fence delay", PF_FAIL,
+                   "crm configure property priority-fencing-delay=15s (or pcmk_delay_base "
+                   "on one node's fence device), so both nodes cannot fence each other at once",
+                   "no fence-race delay: neither priority-fencing-delay nor a device's "
+                   "pcmk_delay_base/pcmk_delay_max is set");
         }
     } else {
         pf_add(l, "two-node settings", PF_SKIP, NULL, "%zu nodes in the CIB", n_nodes);

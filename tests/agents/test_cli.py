@@ -289,8 +289,25 @@ def test_preflight_fails_on_stonith_disabled(ec2sim, tmp_path):
     assert "stonith-enabled=true" in status["stonith-enabled"]["fix"]
     assert status["fence_ec2 device"]["status"] == "fail"
     assert status["two_node"]["status"] == "fail"
-    assert status["fence delay"]["status"] == "warn"
-    assert doc["failed"] == 3
+    assert status["fence delay"]["status"] == "fail"
+    assert doc["failed"] == 4
+
+
+@pytest.mark.parametrize("params, expected", [
+    ({"pcmk_delay_base": "10"}, "ok"),
+    ({"pcmk_delay_max": "15s"}, "ok"),
+    ({"pcmk_delay_base": "0"}, "fail"),
+    ({}, "fail"),
+])
+def test_preflight_sees_a_fence_device_delay(ec2sim, tmp_path, params, expected):
+    cib = make_cib(tmp_path / "cib.xml", properties={"priority-fencing-delay": None},
+                   fence_params=params)
+    cli = Cli(ec2sim, tmp_path, cib)
+    cli.corosync.write_text("quorum {\n  provider: corosync_votequorum\n  two_node: 1\n}\n")
+    r = cli.run("--json", "preflight")
+    doc = json.loads(r.stdout)
+    status = {c["name"]: c for c in doc["checks"]}
+    assert status["fence delay"]["status"] == expected, status["fence delay"]
 
 
 def test_preflight_detects_clock_skew_and_missing_credentials(cli, ec2sim):
