@@ -773,8 +773,10 @@ static ec2ha_rc do_list(fence_ctx *ctx, bool with_status, ec2ha_error *err)
 /*
  * One small authenticated call.  On EC2 (IMDS answers): DescribeInstances of
  * this node's own instance, which also proves region and account are right
- * and that the race guard would let this node fence.  Elsewhere: a
- * DescribeInstances DryRun.
+ * and that the race guard would let this node fence.  When this node's own
+ * instance cannot be determined, the race guard refuses every off, so the
+ * device is not healthy: monitor fails, unless skip_race_check=true (fencing
+ * from outside EC2), where a DescribeInstances DryRun proves the rest.
  */
 static ec2ha_rc do_monitor(fence_ctx *ctx, ec2ha_error *err)
 {
@@ -805,8 +807,15 @@ static ec2ha_rc do_monitor(fence_ctx *ctx, ec2ha_error *err)
                    ec2ha_instance_state_str(st));
         return EC2HA_OK;
     }
-    ec2ha_debug("monitor: not on EC2 or no instance metadata (%s): DescribeInstances DryRun",
-                e.message);
+    if (!ctx->s->skip_race_check)
+        return ec2ha_error_set(err, EC2HA_ERR_REFUSED,
+                               "race guard: cannot determine this node's own instance (%s), so "
+                               "every off and reboot from this node would be refused. Fix "
+                               "instance metadata access (IMDSv2, hop limit), or set "
+                               "skip_race_check=true only when this fence device runs outside "
+                               "EC2", e.message);
+    ec2ha_debug("monitor: skip_race_check=true and no instance metadata (%s): "
+                "DescribeInstances DryRun", e.message);
     ec2ha_describe_instances_query q = { 0 };
     ec2ha_instance_list list = { 0 };
     q.dry_run = true;
