@@ -34,6 +34,8 @@ typedef struct fence_target {
     bool call_failed;             /* the last StartInstances was refused: retry soon */
     int64_t last_call_ms;
     ec2ha_error last_err;         /* last failure to read or change it */
+    bool from_cib;                /* id is the node's ec2-instance-id attribute */
+    bool record_checked;          /* ... and fence_target_check_record found it sound */
 } fence_target;
 
 typedef enum fence_power {
@@ -99,9 +101,22 @@ static ec2ha_rc read_state(fence_ctx *ctx, fence_target *t, ec2ha_deadline d, ec
     ec2ha_instance inst = { 0 };
     ec2ha_rc rc = ec2ha_ec2_describe_instance(ctx->ec2, t->id, d, &inst, err);
 
+    /* A CIB record is checked before its first answer is believed (stale records). */
+    if (t->from_cib && !t->record_checked && (rc == EC2HA_OK || rc == EC2HA_ERR_NOT_FOUND)) {
+        ec2ha_rc crc = fence_target_check_record(ctx, t->plug, t->id,
+                                                 rc == EC2HA_OK ? &inst : NULL, err);
+        if (crc != EC2HA_OK) {
+            ec2ha_instance_free(&inst);
+            return crc;
+        }
+        t->record_checked = true;
+    }
     if (rc == EC2HA_ERR_NOT_FOUND) {
-        ec2ha_error_set(err, rc, "instance %s (plug '%s') does not exist at %s (region %s)",
-                        t->id, t->plug, ctx->aws.endpoint, ctx->aws.region);
+        ec2ha_error_set(err, rc, "instance %s (plug '%s'%s) does not exist at %s (region %s)%s",
+                        t->id, t->plug, t->from_cib ? ", from the CIB's ec2-instance-id" : "",
+                        ctx->aws.endpoint, ctx->aws.region,
+                        t->from_cib ? "; if the node was rebuilt, run 'ec2ha register' on it"
+                                    : "");
         return rc;
     }
     if (rc != EC2HA_OK) {
@@ -138,7 +153,7 @@ static ec2ha_rc resolve_targets(fence_ctx *ctx, fence_target **out, size_t *n_ou
         t[i].plug = s->plugs[i];
         t[i].state = EC2HA_STATE_UNKNOWN;
         ec2ha_error_clear(&t[i].last_err);
-        ec2ha_rc rc = fence_target_resolve(ctx, s->plugs[i], &t[i].id, err);
+        ec2ha_rc rc = fence_target_resolve(ctx, s->plugs[i], &t[i].id, &t[i].from_cib, err);
         if (rc != EC2HA_OK) {
             for (size_t j = 0; j < i; j++)
                 free(t[j].id);
