@@ -76,7 +76,8 @@ ec2ha_rc eip_check_fencing(eip_ctx *ctx, ec2ha_error *err)
     return EC2HA_OK;
 }
 
-void eip_record_instance_id(eip_ctx *ctx)
+/* Failures are logged at `fail_level`: a warning from start, debug from monitor. */
+static void record_instance_id(eip_ctx *ctx, ec2ha_log_level fail_level)
 {
     ec2ha_error err;
     char *current = NULL;
@@ -87,14 +88,15 @@ void eip_record_instance_id(eip_ctx *ctx)
         return;
     }
     if (ensure_node_name(ctx, &err) != EC2HA_OK) {
-        ec2ha_warn("not recording %s=%s: %s", EC2HA_ATTR_INSTANCE_ID, ctx->instance_id,
-                   err.message);
+        ec2ha_log(fail_level, "not recording %s=%s: %s", EC2HA_ATTR_INSTANCE_ID,
+                  ctx->instance_id, err.message);
         return;
     }
     if (!eip_cib_connect(ctx)) {
-        ec2ha_warn("not recording %s=%s for node %s: the CIB is not reachable (%s); fence_ec2 "
-                   "will need pcmk_host_map or a Name tag to find this instance",
-                   EC2HA_ATTR_INSTANCE_ID, ctx->instance_id, ctx->node_name, ctx->cib_err.message);
+        ec2ha_log(fail_level, "not recording %s=%s for node %s: the CIB is not reachable (%s); "
+                  "fence_ec2 will need pcmk_host_map or a Name tag to find this instance",
+                  EC2HA_ATTR_INSTANCE_ID, ctx->instance_id, ctx->node_name,
+                  ctx->cib_err.message);
         return;
     }
     rc = ec2ha_cluster_get_node_attribute(ctx->cib, ctx->node_name, EC2HA_ATTR_INSTANCE_ID,
@@ -108,15 +110,30 @@ void eip_record_instance_id(eip_ctx *ctx)
     rc = ec2ha_cluster_set_node_attribute(ctx->cib, ctx->node_name, EC2HA_ATTR_INSTANCE_ID,
                                           ctx->instance_id, &err);
     if (rc != EC2HA_OK) {
-        ec2ha_warn("could not record %s=%s for node %s: %s", EC2HA_ATTR_INSTANCE_ID,
-                   ctx->instance_id, ctx->node_name, err.message);
+        ec2ha_log(fail_level, "could not record %s=%s for node %s: %s", EC2HA_ATTR_INSTANCE_ID,
+                  ctx->instance_id, ctx->node_name, err.message);
         goto cleanup;
     }
-    ec2ha_info("recorded %s=%s for node %s%s%s%s", EC2HA_ATTR_INSTANCE_ID, ctx->instance_id,
-               ctx->node_name, current != NULL ? " (was " : "", current != NULL ? current : "",
-               current != NULL ? ")" : "");
+    /* a changed record is worth a notice: fence_ec2 was reading a stale one */
+    ec2ha_log(current != NULL ? EC2HA_LOG_NOTICE : EC2HA_LOG_INFO,
+              "recorded %s=%s for node %s%s%s%s", EC2HA_ATTR_INSTANCE_ID, ctx->instance_id,
+              ctx->node_name, current != NULL ? " (was " : "", current != NULL ? current : "",
+              current != NULL ? ")" : "");
 cleanup:
     free(current);
+}
+
+void eip_record_instance_id(eip_ctx *ctx)
+{
+    record_instance_id(ctx, EC2HA_LOG_WARNING);
+}
+
+void eip_refresh_instance_id(eip_ctx *ctx)
+{
+    if (ctx->lsb) {
+        return;                 /* no cluster */
+    }
+    record_instance_id(ctx, EC2HA_LOG_DEBUG);
 }
 
 /*

@@ -393,6 +393,26 @@ def test_takeover_allowed(ec2sim, tmp_path, case):
     assert assoc(ec2sim)[0] == NODE1
 
 
+def test_probe_and_monitor_refresh_a_stale_instance_record(ec2sim, tmp_path):
+    """node1 rebuilt on a new instance under its old name: its record names the old one
+    until a probe (on join, even where the address is not) or a monitor corrects it, so
+    fence_ec2 does not act on it.  Still one EC2 call per monitor."""
+    old = "i-0000000000000cccc"
+    cib = make_cib(tmp_path / "cib.xml", instance_ids={"node1": old})
+    n = Node(ec2sim, tmp_path, cib)
+    seq = last_seq(ec2sim)
+    assert n.probe().returncode == OCF_NOT_RUNNING
+    assert node_instance_id(cib, "node1") == NODE1
+    assert [c["action"] for c in calls(ec2sim, seq)] == ["DescribeAddresses"]
+    assert n.run("start").returncode == 0
+    cib = make_cib(tmp_path / "cib.xml", instance_ids={"node1": old})
+    seq = last_seq(ec2sim)
+    r = n.monitor()
+    assert r.returncode == OCF_SUCCESS, r.stderr
+    assert node_instance_id(cib, "node1") == NODE1
+    assert [c["action"] for c in calls(ec2sim, seq)] == ["DescribeAddresses"]
+
+
 def test_takeover_refused_when_the_cib_cannot_tell(ec2sim, tmp_path):
     ec2sim.set(ALLOC, instance_id=NODE2)
     n = Node(ec2sim, tmp_path, None, require_fencing="false", timeout_ms=6000)
