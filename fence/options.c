@@ -65,7 +65,8 @@ const ec2ha_option fence_options[] = {
       "CA bundle (PEM) to verify the EC2 endpoint",
       "PEM file of certificate authorities for the EC2 endpoint. Default: AWS_CA_BUNDLE, the "
       "profile's ca_bundle, else the system store. Verification is never switched off.", NULL },
-    { "proxy", 0, "proxy", NULL, EC2HA_OPT_STRING, NULL, 0, "url",
+    /* SECRET: a proxy URL may hold user:password; main.c logs it with the password masked */
+    { "proxy", 0, "proxy", NULL, EC2HA_OPT_STRING, NULL, SECRET, "url",
       "HTTPS proxy for the EC2 API (never used for the instance metadata service)",
       "Proxy for EC2 API calls, e.g. http://proxy:3128. Default: https_proxy/no_proxy from the "
       "environment. Instance metadata requests never go through a proxy.", NULL },

@@ -178,6 +178,7 @@ static int run_ocf_action(eip_ocf_action action, int64_t default_timeout_ms)
     memset(&values, 0, sizeof(values));
     ec2ha_error_clear(&err);
     eip_ctx_init(&ctx, eip_timeout_from_env(default_timeout_ms));
+    ctx.probe = probe;
 
     rc = ec2ha_opts_init(&values, eip_options, eip_n_options, &err);
     if (rc == EC2HA_OK) {
