@@ -20,6 +20,7 @@ Every scenario checks evidence.invariants() over ec2sim's event log.
 """
 import json
 import os
+import shutil
 import re
 import shlex
 import time
@@ -72,8 +73,14 @@ def crm(node, *args, check_rc=True, timeout=120):
 
 
 def load_crm(node, name):
-    """crm configure load update crm-examples/NAME, exactly as an operator would (no -F)."""
-    path = os.path.join(CRM_DIR, name)
+    """crm configure load update crm-examples/NAME, exactly as an operator would (no -F).
+
+    The file is copied under the run directory first: a node has its own /tmp, so a
+    checkout that lives under /tmp (as a CI clone may) is not visible inside it."""
+    visible = os.path.join(H.RUN_DIR, "crm-examples")
+    os.makedirs(visible, exist_ok=True)
+    path = os.path.join(visible, name)
+    shutil.copyfile(os.path.join(CRM_DIR, name), path)
     crm(node, "configure", "load", "update", path)
 
 
