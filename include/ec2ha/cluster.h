@@ -8,7 +8,24 @@
  *
  * Node state accepts both Pacemaker 2.1.5's words (in_ccm="true",
  * crmd="online", join="member") and the later timestamp forms
- * (in_ccm="<epoch>", crmd="<epoch>").
+ * (in_ccm="<epoch>", crmd="<epoch>"; "0" = not).  The rule follows
+ * determine_online_status_fencing() in Pacemaker's lib/pengine/unpack.c,
+ * read from /cib/status/node_state (member = in_ccm true or a positive
+ * number; controller up = crmd "online" or a positive number; expected
+ * defaults to "down"), first match wins:
+ *   no node_state                                   -> UNKNOWN
+ *   no in_ccm, or join="banned"                     -> UNCLEAN
+ *   expected="down":  member or controller up       -> PENDING (coming up / shutting down)
+ *                     neither                       -> OFFLINE (clean)
+ *   expected="member" and not member                -> UNCLEAN (lost without clean shutdown)
+ *   expected="member" and controller not up         -> UNCLEAN
+ *   join="member"                                   -> ONLINE
+ *   join="pending" or "down"                        -> PENDING
+ *   anything else                                   -> UNCLEAN (unknown state)
+ * Transient attributes (shutdown, terminate) are not considered.
+ *
+ * Requires Pacemaker 2.1.x (libcib, libcrmcommon); connect() calls
+ * crm_xml_init() so the CIB schemas are loaded for the file variant.
  */
 #ifndef EC2HA_CLUSTER_H
 #define EC2HA_CLUSTER_H
@@ -43,14 +60,25 @@ typedef struct ec2ha_cluster_node {
 ec2ha_rc ec2ha_cluster_connect(ec2ha_cluster **out, ec2ha_error *err);
 void ec2ha_cluster_free(ec2ha_cluster *c);   /* signs off; accepts NULL */
 
-/* crm_config property (cib-bootstrap-options or any cluster_property_set).
- * EC2HA_ERR_NOT_FOUND when unset. */
+/* crm_config property: cib-bootstrap-options first, then the other
+ * cluster_property_sets in document order (as Pacemaker; rules and set scores
+ * are not evaluated).  EC2HA_ERR_NOT_FOUND when unset. */
 ec2ha_rc ec2ha_cluster_get_property(ec2ha_cluster *c, const char *name, char **value_out,
                                     ec2ha_error *err);
-/* stonith-enabled, true when absent (Pacemaker's default). */
+/* stonith-enabled, true when absent (Pacemaker's default).  Parsed like
+ * Pacemaker (crm_str_to_boolean); a value that is not a boolean makes
+ * Pacemaker fall back to the default, so it reads as true (with a warning). */
 ec2ha_rc ec2ha_cluster_stonith_enabled(ec2ha_cluster *c, bool *enabled_out, ec2ha_error *err);
 
-/* Permanent node attribute (nodes/node/instance_attributes). NOT_FOUND when unset. */
+/* Permanent node attribute (/cib/configuration/nodes/node[@uname]/
+ * instance_attributes/nvpair, first set that has it).  NOT_FOUND when the
+ * node or the attribute is missing.
+ * set: one cib modify of the node's instance_attributes (sync call).  An
+ * existing nvpair keeps its ids (updated in place); a new one goes into the
+ * node's first instance_attributes set, else a new set "nodes-<id>", with id
+ * "nodes-<id>-<name>" (crm_attribute's convention).  Writing the value that
+ * is already there is a no-op.  NOT_FOUND when the node is not in <nodes>.
+ * With CIB_file the change reaches the file at ec2ha_cluster_free(). */
 ec2ha_rc ec2ha_cluster_get_node_attribute(ec2ha_cluster *c, const char *node, const char *name,
                                           char **value_out, ec2ha_error *err);
 ec2ha_rc ec2ha_cluster_set_node_attribute(ec2ha_cluster *c, const char *node, const char *name,
@@ -65,7 +93,8 @@ void ec2ha_cluster_nodes_free(ec2ha_cluster_node *nodes, size_t n);
 ec2ha_rc ec2ha_cluster_node_by_instance(ec2ha_cluster *c, const char *instance_id,
                                         char **node_out, ec2ha_error *err);
 
-/* Number of configured stonith primitives whose type is `agent` ("fence_ec2"), or any when NULL. */
+/* Number of configured stonith primitives (top level, in groups or clones;
+ * stopped ones included) whose type is `agent` ("fence_ec2"), or any when NULL. */
 ec2ha_rc ec2ha_cluster_count_fence_devices(ec2ha_cluster *c, const char *agent, int *count_out,
                                            ec2ha_error *err);
 

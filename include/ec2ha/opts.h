@@ -77,6 +77,15 @@ typedef struct ec2ha_action_info {
     const char *description;     /* for help and the man page */
 } ec2ha_action_info;
 
+/* What kind of program the table belongs to: selects the man page layout and
+ * the --help layout (fence: options + stdin parameters; OCF: parameters as
+ * OCF_RESKEY_* / settings-file keys; CLI: options + commands). */
+typedef enum ec2ha_program_kind {
+    EC2HA_PROGRAM_FENCE = 0,
+    EC2HA_PROGRAM_OCF,
+    EC2HA_PROGRAM_CLI
+} ec2ha_program_kind;
+
 typedef struct ec2ha_program_info {
     const char *name;            /* "fence_ec2", "eip", "ec2ha" */
     const char *version;
@@ -88,13 +97,18 @@ typedef struct ec2ha_program_info {
     size_t n_actions;
     const char *man_section;     /* "8", "7" */
     const char *man_extra;       /* extra roff (sections EXIT STATUS, EXAMPLES ...) or NULL */
+    ec2ha_program_kind kind;     /* 0 (fence) unless set */
 } ec2ha_program_info;
 
-/* Parse a boolean word; EC2HA_ERR_INVALID names the accepted words. */
+/* Parse a boolean word (case-insensitive): true/false yes/no on/off 1/0, and
+ * Pacemaker's y/n.  EC2HA_ERR_INVALID names the accepted words. */
 ec2ha_rc ec2ha_parse_bool(const char *s, bool *out, ec2ha_error *err);
 /* Whole-string integer / seconds parsing with range checks and a message naming `what`. */
 ec2ha_rc ec2ha_parse_long(const char *what, const char *s, long min, long max, long *out,
                           ec2ha_error *err);
+/* Seconds: digits with an optional fraction ("30", "1.5") and an optional "s"
+ * suffix ("30s"); no sign, exponent, hex, inf/nan or other units ("2min" is
+ * rejected rather than misread).  0 <= value <= max. */
 ec2ha_rc ec2ha_parse_seconds(const char *what, const char *s, double max, double *out,
                              ec2ha_error *err);
 
@@ -113,24 +127,47 @@ ec2ha_rc ec2ha_opts_set(ec2ha_opt_values *v, const char *name, const char *value
 /*
  * fence-agents stdin: key=value lines, '#' comments and blank lines skipped,
  * surrounding whitespace trimmed, one pair of matching quotes stripped around
- * the value; unknown keys are logged as a warning and ignored.
+ * the value; unknown keys are logged as a warning (key only, never the value)
+ * and ignored, except "nodename" which Pacemaker's fencer always sends.  A key
+ * matches a name, an alias or a long option name, '-' and '_' being equal (as
+ * fencing.py does).  NO_STDIN rows are ignored with a warning.  Unlike
+ * fencing.py a bad value (bool word, number, select choice) is an error:
+ * EC2HA_ERR_INVALID naming the line, option, value and valid range.
+ * Later settings override earlier ones.
  */
 ec2ha_rc ec2ha_opts_parse_stdin(ec2ha_opt_values *v, FILE *in, ec2ha_error *err);
 /* Same from a memory buffer (for tests and fuzzing). */
 ec2ha_rc ec2ha_opts_parse_text(ec2ha_opt_values *v, const char *text, size_t len,
                                ec2ha_opt_origin origin, ec2ha_error *err);
 
-/* getopt_long built from the table; bool options take no argument.  Unknown
- * options are an error.  *next_arg_out (optional): index of the first operand. */
+/* getopt_long built from the table; bool options take no argument ("-q",
+ * "--quiet"; the long form also accepts "--flag=false" so default-true flags
+ * can be switched off), each occurrence counts (-v -v).  Aliases are long
+ * options too (--port).  Unknown options and missing values are an error; getopt
+ * prints nothing.  GNU argument permutation: operands end up at the end.
+ * *next_arg_out (optional): index of the first operand. */
 ec2ha_rc ec2ha_opts_parse_argv(ec2ha_opt_values *v, int argc, char **argv, int *next_arg_out,
                                ec2ha_error *err);
 
-/* <prefix><name> from the environment for each row (OCF: prefix "OCF_RESKEY_"). */
+/* <prefix><name> from the environment for each row (OCF: prefix "OCF_RESKEY_").
+ * Empty variables count as not given; the canonical name wins over an alias. */
 ec2ha_rc ec2ha_opts_parse_env(ec2ha_opt_values *v, const char *prefix, ec2ha_error *err);
 
-/* LSB settings file: KEY=value with KEY = upper-cased name, shell-style quotes
- * stripped, '#' comments; unknown keys warned.  Missing file: EC2HA_ERR_NOT_FOUND. */
+/* LSB settings file: [export ]KEY=value with KEY = upper-cased name; values
+ * 'single' or "double" quoted (\" \\ \$ \` escapes) or bare, then only a
+ * '#' comment; unknown keys and broken quoting are warned and the line ignored.
+ * Missing file: EC2HA_ERR_NOT_FOUND. */
 ec2ha_rc ec2ha_opts_parse_kv_file(ec2ha_opt_values *v, const char *path, ec2ha_error *err);
+
+/* EC2HA_ERR_INVALID naming the first REQUIRED option that has no value and no default. */
+ec2ha_rc ec2ha_opts_check_required(const ec2ha_opt_values *v, ec2ha_error *err);
+
+/* "default", "stdin", "command line", "environment", "settings file". */
+const char *ec2ha_opt_origin_str(ec2ha_opt_origin origin);
+
+/* Log every effective value with its origin at debug level (STYLE 13);
+ * SECRET values are printed as "****". */
+void ec2ha_opts_log_effective(const ec2ha_opt_values *v);
 
 /* Value given, else default, else NULL. */
 const char *ec2ha_opts_get(const ec2ha_opt_values *v, const char *name);
@@ -143,7 +180,19 @@ ec2ha_rc ec2ha_opts_get_long(const ec2ha_opt_values *v, const char *name, long m
 ec2ha_rc ec2ha_opts_get_seconds(const ec2ha_opt_values *v, const char *name, double max,
                                 double *out, ec2ha_error *err);
 
-/* Output generated from the table. */
+/*
+ * Output generated from the table.  SECRET rows never show a value (not even a
+ * default); HIDDEN rows appear nowhere; NO_STDIN rows are not OCF parameters.
+ * - help: fence-agents layout ("   -o, --action=[action]   text (Default Value: x)").
+ * - fence metadata: fencing.py's exact layout; a DEPRECATED alias is printed as
+ *   its own parameter with deprecated="1" and its target's getopt, the target
+ *   gets obsoletes="<alias>"; types string/boolean/integer/second/select.
+ *   Actions: "on" carries automatic="0|1"; on_target="1" when set.
+ * - OCF metadata: ra-api-1.dtd (version 1.0); SECONDS -> "time", SELECT ->
+ *   "string" with the allowed values in longdesc; aliases are never required;
+ *   an action without timeout gets "20s" (the DTD requires one).
+ * - man page: roff, layout chosen by info->kind.
+ */
 void ec2ha_opts_print_help(FILE *out, const ec2ha_program_info *info, const ec2ha_option *table,
                            size_t n);
 void ec2ha_opts_print_fence_metadata(FILE *out, const ec2ha_program_info *info,
