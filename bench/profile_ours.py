@@ -21,6 +21,7 @@ KEY_FUNCS = [
     # (label, regex on the function name, first match wins per label)
     ("dynamic loading + relocation (ld.so)", r"^_dl_start$|^_dl_start_user$"),
     ("library constructors (_dl_init)", r"^_dl_init$|^call_init"),
+    ("lazy symbol binding (_dl_fixup)", r"^_dl_fixup$|^_dl_runtime_resolve"),
     ("main()", r"^main$"),
     ("curl_global_init", r"^curl_global_init$"),
     ("OpenSSL init (OPENSSL_init_ssl)", r"^OPENSSL_init_ssl$"),
@@ -172,6 +173,13 @@ def callgrind(argv, env, stdin, workdir, tag):
     if c.rc not in (0, 2, 7) or not os.path.exists(out):
         return {"error": "exit %d under callgrind: %s" % (c.rc, c.stderr.strip()[-300:])}
     total, rows = _parse_ann(_annotate(out, False))
+    # callgrind_annotate names the object only on a function's first line (inlined parts
+    # from other source files follow without it): carry it over by function name
+    fobj = {}
+    for _n, func, obj in rows:
+        if obj and func not in fobj:
+            fobj[func] = obj
+    rows = [(n, func, obj or fobj.get(func)) for n, func, obj in rows]
     by_obj = {}
     for n, _func, obj in rows:
         k = _short_obj(obj, argv[0])
