@@ -1,10 +1,10 @@
 """Shared bits of the ec2ha benchmarks: paths, one measured call, statistics, environments.
 
-One measured call = one child process (and everything it starts), waited for with wait4(2):
-the kernel then returns that child's user+sys CPU *including every descendant it waited for*
-(awseip's shell waits for its curl and aws processes) and its peak RSS as the maximum over
-that process tree (RUSAGE_BOTH semantics of wait4).  Wall time is time.monotonic() around
-spawn and reap.
+One measured call = one child process (and everything it starts), forked by the tiny static
+helper bench/spawn.c and waited for with wait4(2): the kernel then returns that child's
+user+sys CPU *including every descendant it waited for* (awseip's shell waits for its curl
+and aws processes) and its peak RSS as the maximum over that process tree (RUSAGE_BOTH
+semantics of wait4).  Wall time is CLOCK_MONOTONIC around fork and reap, in the helper.
 """
 import os
 import signal
@@ -71,59 +71,99 @@ class Call:
                                                "maxrss_kib", "t_start", "t_end", "timed_out")}
 
 
+_SPAWN = None
+
+
+def spawn_helper():
+    """build/bench/spawn (bench/spawn.c), compiled on first use: see that file for why the
+    measured calls are forked from a tiny static process and not from Python."""
+    global _SPAWN
+    if _SPAWN:
+        return _SPAWN
+    src = os.path.join(HERE, "spawn.c")
+    dst = os.path.join(OUT_DIR, "spawn")
+    if not os.path.exists(dst) or os.path.getmtime(dst) < os.path.getmtime(src):
+        os.makedirs(OUT_DIR, exist_ok=True)
+        cc = os.environ.get("CC", "cc")
+        for extra in (["-static"], []):
+            r = subprocess.run([cc, "-O2", "-Wall"] + extra + ["-o", dst + ".tmp", src],
+                               capture_output=True, text=True)
+            if r.returncode == 0:
+                os.replace(dst + ".tmp", dst)
+                break
+        else:
+            raise SystemExit("bench: cannot compile %s: %s" % (src, r.stderr.strip()))
+    _SPAWN = dst
+    return dst
+
+
+def _which(prog, env):
+    if "/" in prog:
+        return os.path.abspath(prog)
+    import shutil
+    found = shutil.which(prog, path=env.get("PATH", CLEAN_PATH))
+    return found or prog
+
+
 def measure(argv, env, stdin=b"", timeout=180.0, cwd="/"):
-    """Run argv once; return a Call with wall, CPU (user+sys of the whole waited tree),
-    peak RSS (KiB), exit code and output.  A call past `timeout` is killed (its process
-    group) and reported with timed_out=True."""
+    """Run argv once (forked by build/bench/spawn); return a Call with wall, CPU (user+sys
+    of the whole waited tree), peak RSS (KiB), exit code and output.  A call past `timeout`
+    is killed (its process group) and reported with timed_out=True."""
+    helper = spawn_helper()
     c = Call()
     c.argv = list(argv)
     c.timed_out = False
-    with tempfile.TemporaryFile() as fin, tempfile.TemporaryFile() as fout, \
-            tempfile.TemporaryFile() as ferr:
-        if stdin:
-            fin.write(stdin if isinstance(stdin, bytes) else stdin.encode())
-            fin.seek(0)
-        c.t_start = time.time()
-        t0 = time.monotonic()
-        p = subprocess.Popen(argv, env=env, stdin=fin, stdout=fout, stderr=ferr, cwd=cwd,
-                             close_fds=True, start_new_session=True)
+    fd, rpath = tempfile.mkstemp(prefix="spawn-", suffix=".txt")
+    os.close(fd)
+    try:
+        with tempfile.TemporaryFile() as fin, tempfile.TemporaryFile() as fout, \
+                tempfile.TemporaryFile() as ferr:
+            if stdin:
+                fin.write(stdin if isinstance(stdin, bytes) else stdin.encode())
+                fin.seek(0)
+            c.t_start = time.time()
+            t0 = time.monotonic()
+            p = subprocess.Popen([helper, rpath, _which(argv[0], env)] + list(argv[1:]),
+                                 env=env, stdin=fin, stdout=fout, stderr=ferr, cwd=cwd,
+                                 close_fds=True, start_new_session=True)
 
-        def kill():
-            c.timed_out = True
+            def kill():
+                c.timed_out = True
+                try:
+                    os.killpg(p.pid, signal.SIGKILL)
+                except OSError:
+                    pass
+            timer = threading.Timer(timeout, kill)
+            timer.daemon = True
+            timer.start()
             try:
+                p.wait()
+            finally:
+                timer.cancel()
+            t1 = time.monotonic()
+            c.t_end = time.time()
+            try:   # anything the call left behind in its session (it should leave nothing)
                 os.killpg(p.pid, signal.SIGKILL)
             except OSError:
                 pass
-        timer = threading.Timer(timeout, kill)
-        timer.daemon = True
-        timer.start()
-        try:
-            while True:
-                try:
-                    _, status, ru = os.wait4(p.pid, 0)
-                    break
-                except InterruptedError:
-                    continue
-        finally:
-            timer.cancel()
-        t1 = time.monotonic()
-        c.t_end = time.time()
-        p.returncode = os.waitstatus_to_exitcode(status)
-        # anything the child left behind in its session (it should leave nothing)
-        try:
-            os.killpg(p.pid, signal.SIGKILL)
-        except OSError:
-            pass
-        c.rc = p.returncode
-        c.wall = t1 - t0
-        c.user = ru.ru_utime
-        c.sys = ru.ru_stime
-        c.cpu = ru.ru_utime + ru.ru_stime
-        c.maxrss_kib = ru.ru_maxrss
-        fout.seek(0)
-        ferr.seek(0)
-        c.stdout = fout.read().decode("utf-8", "replace")
-        c.stderr = ferr.read().decode("utf-8", "replace")
+            fout.seek(0)
+            ferr.seek(0)
+            c.stdout = fout.read().decode("utf-8", "replace")
+            c.stderr = ferr.read().decode("utf-8", "replace")
+        with open(rpath) as f:
+            line = f.read().split()
+    finally:
+        os.unlink(rpath)
+    if len(line) != 5:
+        c.rc, c.wall, c.user, c.sys, c.cpu, c.maxrss_kib = 127, t1 - t0, 0, 0, 0, 0
+        c.stderr += "\nbench: spawn reported nothing (exit %s)" % p.returncode
+        return c
+    c.rc = int(line[0])
+    c.wall = int(line[1]) / 1e9
+    c.user = int(line[2]) / 1e6
+    c.sys = int(line[3]) / 1e6
+    c.cpu = c.user + c.sys
+    c.maxrss_kib = int(line[4])
     return c
 
 

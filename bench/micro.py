@@ -21,6 +21,32 @@ from common import (ACCESS_KEY, ALLOC, API_IP, AWSEIP, EC2SIM_DIR, EIP, EIP_ADDR
 import profile_ours
 
 STOP_DELAY = 1.0          # ec2sim's configured (force-)stop time of the fence target
+SYSTEM_CAS = "/etc/ssl/certs/ca-certificates.crt"
+# What AWS_CA_BUNDLE holds.  "bundle" (default): Debian's system CA bundle plus the test CA --
+# what every agent parses on a real node, where none of them is given a bundle and all of them
+# (libcurl, botocore, requests) fall back to /etc/ssl/certs/ca-certificates.crt.  "test-ca":
+# the test CA alone (cheaper for everybody; not what a real node pays).
+TRUST = os.environ.get("BENCH_TRUST", "bundle")
+if TRUST not in ("bundle", "test-ca"):
+    raise SystemExit("bench: BENCH_TRUST must be bundle or test-ca")
+
+
+def trust_files(sim, workdir):
+    """[("test CA only", path), ("system bundle + test CA", path)]"""
+    test = os.path.join(workdir, "ca-test.pem")
+    shutil.copyfile(sim.ca_bundle, test)
+    full = os.path.join(workdir, "ca-bundle.pem")
+    with open(full, "w") as f:
+        try:
+            with open(SYSTEM_CAS) as s:
+                f.write(s.read())
+        except OSError:
+            log("no %s: the bundle holds the test CA only" % SYSTEM_CAS)
+        with open(sim.ca_bundle) as s:
+            f.write(s.read())
+    for p in (test, full):
+        os.chmod(p, 0o644)
+    return [("test CA only", test), ("system bundle + test CA", full)]
 
 
 # ----------------------------------------------------------------------------- namespace
@@ -194,9 +220,9 @@ def run(args, workdir):
                   imds_bind=IMDS_IP, imds_port=80, cert_names=[ENDPOINT_HOST],
                   subprocess=True) as sim:
         log("ec2sim: %s, IMDS %s, CA %s" % (sim.endpoint, sim.imds_endpoint, sim.ca_bundle))
-        ca = os.path.join(workdir, "ca.pem")
-        shutil.copyfile(sim.ca_bundle, ca)
-        os.chmod(ca, 0o644)
+        cas = trust_files(sim, workdir)
+        ca = cas[0][1] if TRUST == "test-ca" else cas[1][1]
+        out["config"]["trust"] = TRUST
         b = Bench(sim)
         fenv = clean_env(home, ca)
         oenv = ocf_env(home, ca, workdir)
@@ -243,7 +269,7 @@ def run(args, workdir):
         if want("profile") and not args.smoke and os.access(FENCE_EC2, os.X_OK) | \
                 os.access(EIP, os.X_OK):
             sim.set(ALLOC, instance_id=NODE1)
-            prof = profile_ours.run(workdir, fenv, oenv, sides, reps)
+            prof = profile_ours.run(workdir, fenv, oenv, sides, reps, cas)
         out["profile"] = prof
         sim.set(ALLOC, instance_id=NODE1)
         out["benchmarks"] = b.results
@@ -256,8 +282,8 @@ def run(args, workdir):
                       port=443, imds_bind=IMDS_IP, imds_port=80, cert_names=[ENDPOINT_HOST],
                       subprocess=True) as sim:
             log("list: ec2sim ready in %.1f s" % (time.monotonic() - t0))
-            ca = os.path.join(workdir, "ca.pem")
-            shutil.copyfile(sim.ca_bundle, ca)
+            cas = trust_files(sim, workdir)
+            ca = cas[0][1] if TRUST == "test-ca" else cas[1][1]
             b = Bench(sim)
             fenv = clean_env(home, ca)
             stdin = ("action=list\nregion=%s\n" % REGION).encode()
@@ -273,7 +299,7 @@ def run(args, workdir):
             anchor = Side("fence_aws", [FENCE_AWS], fenv, stdin,
                           available=os.access(FENCE_AWS, os.X_OK),
                           why_missing="fence_aws not installed")
-            b.pair("list-10k", "fence list over %d instances" % (n + 2), ours, anchor,
+            b.pair("list-10k", "fence list over {:,} instances".format(n + 2), ours, anchor,
                    list_reps, post=list_post, warmup=False, timeout=600)
             out["benchmarks"] += b.results
     return out

@@ -124,7 +124,7 @@ _ANN_RE = re.compile(r"^\s*([\d,]+)\s+(?:\(\s*[\d.]+%\)\s+)?(\S.*?)\s*$")
 
 def _annotate(path, inclusive):
     ann = _tool("callgrind_annotate")
-    cmd = [ann, "--threshold=100"]
+    cmd = [ann, "--threshold=100", "--auto=no"]
     if inclusive:
         cmd.append("--inclusive=yes")
     cmd.append(path)
@@ -199,14 +199,112 @@ def callgrind(argv, env, stdin, workdir, tag):
             "key_inclusive": keys, "top_self": top_self, "file": out}
 
 
-def run(workdir, fenv, oenv, sides, reps):
+def link_floor(binary, workdir, env, reps):
+    """Start-up cost of an empty main() linked against the shared objects our binary needs,
+    and against subsets of them: the floor our code cannot go under, and what each group of
+    libraries adds (every DT_NEEDED library is mapped and relocated at exec, used or not)."""
+    try:
+        dyn = subprocess.run(["readelf", "-d", binary], capture_output=True, text=True,
+                             timeout=30).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    needed = re.findall(r"\(NEEDED\)\s+Shared library: \[([^\]]+)\]", dyn)
+    needed = [n for n in needed if not n.startswith(("libc.so", "ld-linux"))]
+    pcmk = [n for n in needed if re.match(r"lib(cib|crmcommon|pe_|crmcluster|stonithd|lrmd)", n)]
+    sets = [("libc only (empty main)", []),
+            ("+ libcrypto", [n for n in needed if n.startswith("libcrypto")]),
+            ("+ libcrypto, libxml2", [n for n in needed if n.startswith(("libcrypto",
+                                                                             "libxml2"))]),
+            ("all DT_NEEDED but Pacemaker's", [n for n in needed if n not in pcmk]),
+            ("all DT_NEEDED of %s" % os.path.basename(binary), needed)]
+    src = os.path.join(workdir, "empty.c")
+    with open(src, "w") as f:
+        f.write("int main(void) { return 0; }\n")
+    cc = os.environ.get("CC", "cc")
+    out = []
+    for i, (label, libs) in enumerate(sets):
+        exe = os.path.join(workdir, "empty-%d" % i)
+        r = subprocess.run([cc, "-O2", "-o", exe, src, "-Wl,--no-as-needed"] +
+                           ["-l:" + n for n in libs], capture_output=True, text=True)
+        if r.returncode != 0:
+            out.append({"label": label, "error": r.stderr.strip()[-200:]})
+            continue
+        calls = [measure([exe], env) for _ in range(max(5, reps))]
+        nlibs = len(shared_libs(exe) or [])
+        out.append({"label": label, "libs": nlibs, "cpu": median([c.cpu for c in calls]),
+                    "maxrss_kib": median([c.maxrss_kib for c in calls])})
+    return {"binary": os.path.basename(binary), "needed": needed, "pacemaker": pcmk,
+            "rows": out}
+
+
+def reference_https(workdir, cas, reps):
+    """bench/ref_https.c: one bare libcurl GET of the endpoint per trust setup, including a
+    hashed CA directory (what CURLOPT_CAPATH costs instead of parsing a whole bundle)."""
+    src = os.path.join(os.path.dirname(os.path.abspath(__file__)), "ref_https.c")
+    exe = os.path.join(workdir, "ref_https")
+    cc = os.environ.get("CC", "cc")
+    r = subprocess.run([cc, "-O2", "-o", exe, src, "-lcurl"], capture_output=True, text=True)
+    if r.returncode != 0:
+        return {"error": "cannot build ref_https: " + r.stderr.strip()[-200:]}
+    variants = [(name, "file", path) for name, path in cas]
+    # a c_rehash directory: the system's certificates plus the test CA
+    capath = os.path.join(workdir, "capath")
+    if not os.path.isdir(capath) and os.path.isdir("/etc/ssl/certs"):
+        shutil.copytree("/etc/ssl/certs", capath, symlinks=True)
+        shutil.copy(cas[0][1], os.path.join(capath, "ec2sim-test-ca.pem"))
+        subprocess.run(["openssl", "rehash", capath], capture_output=True)
+    if os.path.isdir(capath):
+        variants.append(("hashed CA directory (CAPATH)", "dir", capath))
+    out = []
+    for name, mode, path in variants:
+        calls = [measure([exe, mode, path], {"PATH": "/usr/bin:/bin"}) for _ in range(max(5, reps))]
+        ok = [c for c in calls if c.rc == 0]
+        if not ok:
+            out.append({"label": name, "error": calls[0].stderr.strip()[-200:]})
+            continue
+        out.append({"label": name, "cpu": median([c.cpu for c in ok]),
+                    "wall": median([c.wall for c in ok]),
+                    "maxrss_kib": median([c.maxrss_kib for c in ok])})
+    return {"rows": out}
+
+
+def trust_variants(sides, cas, reps):
+    """The same call of ours with each CA bundle: what loading the trust store costs."""
+    out = []
+    for key in ("fence-status", "eip-monitor"):
+        ours = sides[key][0]
+        if not ours.available:
+            continue
+        row = {"key": key, "label": ours.label}
+        for name, path in cas:
+            env = dict(ours.env, AWS_CA_BUNDLE=path)
+            calls = [measure(ours.argv, env, ours.stdin) for _ in range(max(3, reps))]
+            ok = [c for c in calls if c.rc == 0]
+            row[name] = {"cpu": median([c.cpu for c in ok]), "wall": median([c.wall for c in ok]),
+                         "maxrss_kib": median([c.maxrss_kib for c in ok]), "n": len(ok)}
+        out.append(row)
+    return out
+
+
+def run(workdir, fenv, oenv, sides, reps, cas=None):
     pdir = os.path.join(workdir, "profile")
     os.makedirs(pdir, exist_ok=True)
     prof = {"startup": [], "calls": []}
+    if cas:
+        log("profile: CA bundle variants")
+        prof["trust"] = {"variants": [name for name, _ in cas],
+                         "rows": trust_variants(sides, cas, reps)}
+        log("profile: reference libcurl HTTPS call")
+        prof["reference"] = reference_https(pdir, cas, reps)
     for path in (FENCE_EC2, EIP):
         if os.access(path, os.X_OK):
             libs = shared_libs(path)
             prof.setdefault("libs", {})[os.path.basename(path)] = libs
+    for path in (FENCE_EC2, EIP):
+        if os.access(path, os.X_OK):
+            log("profile: start-up floor of the libraries %s links" % os.path.basename(path))
+            prof["link_floor"] = link_floor(path, pdir, fenv, reps)
+            break
     if os.access(FENCE_EC2, os.X_OK):
         prof["startup"].append(startup_baseline("fence_ec2 metadata (no I/O)",
                                                 [FENCE_EC2, "-o", "metadata"], fenv, reps))

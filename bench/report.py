@@ -71,8 +71,11 @@ def _fmt(kind, v):
 
 def rows(results):
     benches = _benches(results)
+    n_list = (results.get("config") or {}).get("list_instances")
     out = []
     for key, field, label, kind, target in ROWS:
+        if key == "list-10k" and n_list and n_list != 10002:
+            label = label.replace("10k", "{:,}".format(n_list))
         b = benches.get(key)
         if b is None:
             continue
@@ -180,9 +183,12 @@ def markdown(results):
   127.0.0.1:443 of a private network namespace), ec2sim's test CA trusted through
   `AWS_CA_BUNDLE`, IMDSv2 at 169.254.169.254:80, credentials and region in `~/.aws/credentials`
   and `~/.aws/config` (profile `default`) — the same environment for every program.
+- Trust: `AWS_CA_BUNDLE` = %s.
 - CPU = user+sys of the call's whole process tree and peak RSS = the largest process of that
-  tree, both from `wait4(2)` (awseip's shell waits for its `curl` and `aws` children, so they
-  count); wall = `time.monotonic()` around spawn and reap.
+  tree, both from `wait4(2)` in a tiny static launcher (`bench/spawn.c`; forked from the
+  Python driver, a child would inherit the driver's ~13 MiB high-water RSS at `execve`);
+  awseip's shell waits for its `curl` and `aws` children, so they count. Wall = monotonic
+  clock around fork and reap.
 - Fence agents get their options on stdin as Pacemaker's fencer sends them (`action=`, `plug=`,
   `region=`); resource agents get the OCF environment (`OCF_RESKEY_*`, `CIB_file` with
   `stonith-enabled=true` for ours). awseip runs with `api_delay=0` (its default sleeps 3 s after
@@ -192,7 +198,11 @@ def markdown(results):
   `stopped` event in ec2sim's log (how long the agent takes to notice and return).
 - `list`: ec2sim holds %s instances; both agents page through DescribeInstances.
 """ % (cfg.get("reps", "?"), cfg.get("off_reps", "?"), cfg.get("list_reps", "?"),
-       "`https://ec2.us-east-1.amazonaws.com`", cfg.get("stop_delay", 1.0),
+       "`https://ec2.us-east-1.amazonaws.com`",
+       "Debian's system CA bundle (/etc/ssl/certs/ca-certificates.crt) plus the test CA, "
+       "which is what every agent parses on a real node, where all of them (libcurl, botocore, "
+       "requests) default to that file" if cfg.get("trust", "bundle") == "bundle" else
+       "the test CA alone (BENCH_TRUST=test-ca: cheaper for everybody than a real node)", cfg.get("stop_delay", 1.0),
        "{:,}".format(cfg.get("list_instances", 0)) if cfg.get("list_instances") else "?"))
     L.append("## Results (medians)")
     L.append("")
@@ -288,6 +298,52 @@ def profile_md(prof):
             else:
                 L.append("| %s | %s | %s | %s |" % (s["label"], fmt_time(s["cpu"]),
                                                    fmt_time(s["wall"]), fmt_mib(s["maxrss_kib"])))
+    lf = prof.get("link_floor")
+    if lf and lf.get("rows"):
+        L.append("")
+        L.append("Start-up floor of the library set: an empty `main()` linked against the shared "
+                 "objects `%s` needs (DT_NEEDED: %s), and subsets:" % (
+                     lf["binary"], ", ".join(lf["needed"])))
+        L.append("")
+        L.append("| empty main() linked with | objects mapped | CPU | peak RSS |")
+        L.append("|---|---:|---:|---:|")
+        for r in lf["rows"]:
+            if "error" in r:
+                L.append("| %s | %s | | |" % (r["label"], r["error"]))
+            else:
+                L.append("| %s | %d | %s | %s |" % (r["label"], r["libs"], fmt_time(r["cpu"]),
+                                                   fmt_mib(r["maxrss_kib"])))
+    tr = prof.get("trust")
+    if tr and tr.get("rows"):
+        L.append("")
+        L.append("The same call of ours with each CA bundle in `AWS_CA_BUNDLE` (medians):")
+        L.append("")
+        L.append("| call | " + " | ".join("%s: CPU / wall / RSS" % v for v in tr["variants"]) +
+                 " |")
+        L.append("|---|" + "---:|" * len(tr["variants"]))
+        for r in tr["rows"]:
+            cells = []
+            for v in tr["variants"]:
+                x = r.get(v) or {}
+                cells.append("%s / %s / %s" % (fmt_time(x.get("cpu")), fmt_time(x.get("wall")),
+                                               fmt_mib(x.get("maxrss_kib"))))
+            L.append("| %s (%s) | %s |" % (r["key"], r["label"], " | ".join(cells)))
+    ref = prof.get("reference")
+    if ref and ref.get("rows"):
+        L.append("")
+        L.append("Yardstick: the cheapest possible libcurl call (`bench/ref_https.c`: one HTTPS GET "
+                 "of the endpoint, no signing, no XML, no IMDS), per trust setup:")
+        L.append("")
+        L.append("| trust anchors | CPU | wall | peak RSS |")
+        L.append("|---|---:|---:|---:|")
+        for r in ref["rows"]:
+            if "error" in r:
+                L.append("| %s | %s | | |" % (r["label"], r["error"]))
+            else:
+                L.append("| %s | %s | %s | %s |" % (r["label"], fmt_time(r["cpu"]),
+                                                   fmt_time(r["wall"]), fmt_mib(r["maxrss_kib"])))
+    elif ref and ref.get("error"):
+        L += ["", "Yardstick: %s" % ref["error"]]
     for c in prof.get("calls", []):
         L.append("")
         L.append("### %s (%s)" % (c["key"], c["label"]))
