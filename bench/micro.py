@@ -60,6 +60,9 @@ def setup_namespace(workdir):
         f.write("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
                 "%s\t%s\n" % (API_IP, ENDPOINT_HOST))
     subprocess.run(["mount", "--bind", hosts, "/etc/hosts"], check=True)
+    # a private /run: the agents' runtime state (our IMDS token/identity cache in /run/ec2ha,
+    # resource-agents' /run/resource-agents) stays in this namespace and starts empty
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "mode=0755", "tmpfs", "/run"], check=True)
     # a proxy from the caller's environment must not capture the agents' traffic
     for k in list(os.environ):
         if k.lower() in ("http_proxy", "https_proxy", "all_proxy", "no_proxy"):
@@ -174,9 +177,11 @@ class Bench:
         extra = {}
         if prep:
             extra = prep(name) or {}
+        seq0 = self.ctx.mark(bench=res["key"], side=name)
         c = measure(side.argv, side.env, side.stdin, timeout=timeout)
         s = c.as_dict()
         s.update(extra)
+        s.update(traffic(self.ctx.events(since=seq0)))
         err = None
         if c.timed_out:
             err = "timed out after %.0f s" % timeout
@@ -195,6 +200,21 @@ class Bench:
                                    ("\n    " + tail.replace("\n", "\n    ")) if tail else ""))
         if record:
             res[name].append(s)
+
+
+def traffic(events):
+    """What one call did on the wire, from ec2sim's log: EC2 actions, IMDS requests, and the
+    time ec2sim itself spent answering (a Python server: part of every agent's wall time)."""
+    calls, imds, server = {}, 0, 0.0
+    for e in events:
+        if e.get("type") == "call":
+            a = e.get("action") or "?"
+            calls[a] = calls.get(a, 0) + 1
+            server += float(e.get("duration") or 0)
+        elif e.get("type") == "imds":
+            imds += 1
+    return {"api": calls, "api_calls": sum(calls.values()), "imds_requests": imds,
+            "server_time": server}
 
 
 # ----------------------------------------------------------------------------- the run
@@ -302,6 +322,16 @@ def run(args, workdir):
             b.pair("list-10k", "fence list over {:,} instances".format(n + 2), ours, anchor,
                    list_reps, post=list_post, warmup=False, timeout=600)
             out["benchmarks"] += b.results
+            if want("profile") and not args.smoke and ours.available:
+                log("profile: list (callgrind, takes a while)")
+                pdir = os.path.join(workdir, "profile")
+                os.makedirs(pdir, exist_ok=True)
+                entry = {"key": "list-10k", "label": "fence_ec2",
+                         "callgrind": profile_ours.callgrind(ours.argv, ours.env, ours.stdin,
+                                                             pdir, "list")}
+                if out.get("profile") is None:
+                    out["profile"] = {"startup": [], "calls": []}
+                out["profile"]["calls"].append(entry)
     return out
 
 

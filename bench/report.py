@@ -267,6 +267,7 @@ def markdown(results):
         for x in fails[:30]:
             L.append("- " + x)
     L.append("")
+    L += traffic_md(benches)
     L += profile_md(results.get("profile"))
     L += failover_md(results.get("failover"))
     notes = os.path.join(HERE, "analysis.md")
@@ -275,6 +276,32 @@ def markdown(results):
             L.append(f.read().rstrip())
         L.append("")
     return "\n".join(L) + "\n"
+
+
+def traffic_md(benches):
+    """EC2 API calls and IMDS requests per call, from ec2sim's log (first successful call)."""
+    L = ["## What each call does on the wire (from ec2sim's log)", "",
+         "| benchmark | side | EC2 API calls | IMDS requests | ec2sim's own time (median) |",
+         "|---|---|---|---:|---:|"]
+    any_row = False
+    for key, b in benches.items():
+        if key == "failover":
+            continue
+        for side in ("ours", "anchor"):
+            ok = [s for s in b.get(side, []) if s.get("ok") and "api" in s]
+            if not ok:
+                continue
+            any_row = True
+            s0 = ok[0]
+            api = ", ".join("%s %d" % kv for kv in sorted(s0["api"].items())) or "none"
+            L.append("| %s | %s | %s | %d | %s |" % (
+                key, (OURS if side == "ours" else ANCHOR).get(key, side), api,
+                s0.get("imds_requests", 0),
+                fmt_time(median([s.get("server_time") for s in ok]))))
+    if not any_row:
+        return []
+    L.append("")
+    return L
 
 
 def profile_md(prof):
