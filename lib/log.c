@@ -272,7 +272,12 @@ void ec2ha_log_add_secret(const char *secret)
     const unsigned char *p;
     bool differs = false;
 
-    if (secret == NULL || secret[0] == '\0') {
+    /*
+     * Too short to mask as a bare substring without garbling every line (a one-letter
+     * "secret" would star out that letter everywhere).  Real AWS secrets and tokens are
+     * far longer; short values are still masked by the key-based patterns.
+     */
+    if (secret == NULL || strlen(secret) < EC2HA_LOG_MIN_SECRET_LEN) {
         return;
     }
     store_secret(secret);

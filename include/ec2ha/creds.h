@@ -4,21 +4,33 @@
  * Credentials, first that yields a complete key pair:
  *   1. explicit options (access_key + secret_key [+ session_token])
  *   2. environment: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN
+ *      (AWS_SECURITY_TOKEN as the legacy fallback); empty variables count as unset
  *   3. shared files for the profile (option, else $AWS_PROFILE, else "default"):
  *      $AWS_SHARED_CREDENTIALS_FILE (~/.aws/credentials) section [name], then
  *      $AWS_CONFIG_FILE (~/.aws/config) section [profile name] ([default] for
- *      default): aws_access_key_id / aws_secret_access_key / aws_session_token,
- *      or credential_process (run via /bin/sh -c, JSON Version 1 on stdout).
+ *      default; names split by shell rules as botocore does).  The two sections
+ *      form one profile, the credentials file winning key by key.  In botocore's
+ *      order: aws_access_key_id / aws_secret_access_key / aws_session_token from
+ *      the credentials file, then credential_process (run via /bin/sh -c, JSON
+ *      Version 1 on stdout, within the deadline), then the keys from the config file.
+ *      ~, $VAR and ${VAR} in the two path variables are expanded.
  *   4. IMDS role credentials (skipped when no imds handle is given or IMDS is disabled).
- *   A profile named explicitly that exists in neither file is an error, not a fall-through.
+ *   Errors, never a fall-through to another identity: a profile named explicitly
+ *   that exists in neither file; half a key pair (option, environment or file);
+ *   a malformed file; a profile relying on role_arn, source_profile, SSO or web
+ *   identity (not supported: use credential_process).
  * Region: option -> AWS_REGION -> AWS_DEFAULT_REGION -> profile "region" -> IMDS.
- * Endpoint: option -> AWS_ENDPOINT_URL_EC2 -> AWS_ENDPOINT_URL -> profile
- *   "endpoint_url" -> https://ec2.<region>.amazonaws.com (amazonaws.com.cn for cn-*).
+ * Endpoint: option -> AWS_ENDPOINT_URL_EC2 -> AWS_ENDPOINT_URL -> the profile's
+ *   services section ("services = x", [services x] ec2 = endpoint_url = ...) ->
+ *   profile "endpoint_url" -> https://ec2.<region>.amazonaws.com
+ *   (amazonaws.com.cn for cn-*, c2s.ic.gov / sc2s.sgov.gov for us-iso-* / us-isob-*).
+ *   Trailing '/' removed; only http(s) URLs are accepted.
  * CA bundle: option -> AWS_CA_BUNDLE -> profile "ca_bundle" -> NULL (system).
  *
  * Every result records where it came from; the source never contains a secret.
  * Secrets are registered with the logger's redaction as soon as they are read.
- * A credentials file readable by group/others gives a warning in the log.
+ * A credentials file readable by group/others gives a warning in the log, and
+ * the winning provider, region, endpoint and CA bundle are logged at info.
  */
 #ifndef EC2HA_CREDS_H
 #define EC2HA_CREDS_H

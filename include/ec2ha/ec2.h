@@ -33,9 +33,14 @@
 
 typedef struct ec2ha_form {
     ec2ha_buf body;     /* "Action=...&Version=...&..." */
+    ec2ha_rc rc;        /* first failure, sticky: a form that failed once is never sent */
 } ec2ha_form;
 
-/* Starts the body with Action=<action>&Version=2016-11-15. */
+/*
+ * Starts the body with Action=<action>&Version=2016-11-15.  Every add returns
+ * the form's sticky rc, so a sequence of adds may be checked once at the end
+ * (ec2ha_ec2_call refuses a form whose rc is not EC2HA_OK).
+ */
 ec2ha_rc ec2ha_form_init(ec2ha_form *f, const char *action);
 /* Appends &key=value, both form-encoded (RFC 3986 unreserved kept, space as %20). */
 ec2ha_rc ec2ha_form_add(ec2ha_form *f, const char *key, const char *value);
@@ -142,7 +147,7 @@ ec2ha_rc ec2ha_ec2_parse_describe_instances(const char *xml, size_t len, ec2ha_i
                                             char **next_token_out, ec2ha_error *err);
 ec2ha_rc ec2ha_ec2_parse_describe_addresses(const char *xml, size_t len, ec2ha_address_list *out,
                                             ec2ha_error *err);
-/* StopInstances / StartInstances: the stoppingInstancesSet / startingInstancesSet item. */
+/* StopInstances / StartInstances: the (first) instancesSet item. */
 ec2ha_rc ec2ha_ec2_parse_state_change(const char *xml, size_t len, ec2ha_state_change *out,
                                       ec2ha_error *err);
 /* AssociateAddress: associationId (heap string). */
@@ -170,9 +175,12 @@ void ec2ha_ec2_client_free(ec2ha_ec2_client *c);   /* wipes the secrets; accepts
 
 /*
  * One signed call with retries: classify, back off, re-sign, until success,
- * a non-retryable error, or the deadline.  On success body_out holds the XML.
+ * a non-retryable error, or the deadline.  On success body_out holds the XML
+ * (body_out is overwritten: pass an empty one; free it with ec2ha_buf_free).
+ * A form whose rc is not EC2HA_OK is refused (EC2HA_ERR_INVALID).
  * date_out (optional): the server's Date header of the last response (for the
- * clock-skew check), heap string or NULL.
+ * clock-skew check), heap string or NULL -- set on failure too, since a
+ * skewed clock is exactly when it is needed.
  */
 ec2ha_rc ec2ha_ec2_call(ec2ha_ec2_client *c, const ec2ha_form *form, ec2ha_deadline deadline,
                         ec2ha_buf *body_out, char **date_out, ec2ha_error *err);

@@ -3,15 +3,21 @@
  *
  * A session token is fetched with PUT /latest/api/token (TTL 21600 s) and sent
  * as X-aws-ec2-metadata-token; a 401 fetches a new token once; there is never
- * a fallback to IMDSv1.  Endpoint: $AWS_EC2_METADATA_SERVICE_ENDPOINT, default
- * http://169.254.169.254; $AWS_EC2_METADATA_DISABLED=true makes every call
- * EC2HA_ERR_UNAVAILABLE.  Connect timeout 1 s, never proxied.
+ * a fallback to IMDSv1 (a 403/404/405 to the token request is an error).
+ * Endpoint: $AWS_EC2_METADATA_SERVICE_ENDPOINT, else http://[fd00:ec2::254]
+ * when $AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE=IPv6, else http://169.254.169.254;
+ * $AWS_EC2_METADATA_DISABLED=true (any case) makes every call
+ * EC2HA_ERR_UNAVAILABLE.  Connect timeout 1 s, at most 5 s per attempt, never
+ * proxied; 429 and 5xx answers are retried twice within the deadline.
  *
  * The token and the identity (instance id, region, interfaces) are cached in
- * <runtime dir>/imds-cache, created 0600, where the runtime dir is the
- * argument, else $HA_RSCTMP, else /run/ec2ha.  Cached values are used while
- * the token has more than 60 s left and the identity is younger than an hour;
- * a cache that cannot be read or written is ignored (logged at debug).
+ * <runtime dir>/imds-cache, created 0600 (directory made 0700 if missing,
+ * opened O_NOFOLLOW, replaced via temp file + rename), where the runtime dir
+ * is the argument, else $HA_RSCTMP, else /run/ec2ha.  The cache belongs to the
+ * endpoint that filled it.  Cached values are used while the token has more
+ * than 60 s left and the identity is younger than an hour (a clock that went
+ * back makes both stale); a cache that cannot be read or written, or is not
+ * ours with mode 0600, is ignored (logged at debug).
  */
 #ifndef EC2HA_IMDS_H
 #define EC2HA_IMDS_H

@@ -53,9 +53,14 @@ void ec2ha_log_close(void);
 void ec2ha_log(ec2ha_log_level level, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* Values shorter than this are not registered (see ec2ha_log_add_secret). */
+#define EC2HA_LOG_MIN_SECRET_LEN 8
+
 /*
  * Register a secret value to mask wherever it appears, also in its
- * percent-encoded form (copied, wiped at ec2ha_log_close()).
+ * percent-encoded form (copied, wiped at ec2ha_log_close()).  Values shorter
+ * than EC2HA_LOG_MIN_SECRET_LEN are ignored: masked as bare substrings they
+ * would garble every line; the key-based patterns still mask them.
  */
 void ec2ha_log_add_secret(const char *secret);
 
