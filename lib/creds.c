@@ -386,10 +386,29 @@ static ec2ha_rc load_one(const char *path, ec2ha_ini **out, ec2ha_error *err)
     return rc;
 }
 
-static void warn_if_readable(const char *path)
+static bool ini_holds_secret(const ec2ha_ini *ini)
+{
+    size_t i;
+    size_t n = ec2ha_ini_section_count(ini);
+
+    for (i = 0; i < n; i++) {
+        if (nonempty(ec2ha_ini_get(ini, ec2ha_ini_section_name(ini, i),
+                                   "aws_secret_access_key")) != NULL) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Warn about a shared file other users can read, but only when it holds a secret key
+ * (an empty or key-less file is no leak). */
+static void warn_if_readable(const char *path, const ec2ha_ini *ini)
 {
     struct stat st;
 
+    if (ini == NULL || !ini_holds_secret(ini)) {
+        return;
+    }
     if (stat(path, &st) == 0 && (st.st_mode & 077) != 0) {
         ec2ha_warn("%s holds AWS credentials and is accessible by group or others (mode %04o); "
                    "run chmod 600 %s", path, (unsigned)(st.st_mode & 07777), path);
@@ -419,7 +438,7 @@ static ec2ha_rc files_load(profile_files *pf, ec2ha_error *err)
         return rc;
     }
     if (pf->cred != NULL) {
-        warn_if_readable(pf->cred_path);
+        warn_if_readable(pf->cred_path, pf->cred);
     }
     if (pf->config != NULL) {
         pf->config_section = find_config_section(pf->config, pf->name);
@@ -509,7 +528,7 @@ static ec2ha_rc keys_from_ini(const profile_files *pf, const ec2ha_ini *ini, con
     }
     *found = true;
     if (src == EC2HA_SOURCE_CONFIG_FILE) {
-        warn_if_readable(path);   /* the credentials file was checked when it was loaded */
+        warn_if_readable(path, ini);   /* the credentials file was checked when it was loaded */
     }
     return set_keys(cfg, access, secret, token, src,
                     xasprintf("profile %s in %s", pf->name, path), err);

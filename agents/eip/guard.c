@@ -1,0 +1,289 @@
+/*
+ * guard.c - what the cluster must say before the Elastic IP moves.
+ *
+ * The fencing check: with require_fencing (the default) start and validate-all
+ * refuse when stonith-enabled=false, because without fencing two nodes can
+ * both believe they own the address.
+ *
+ * The takeover guard: the address may be taken from its current owner only if
+ * EC2 does not report that instance running, or the instance is not an online
+ * member of this cluster (the CIB maps nodes to instances through the
+ * permanent node attribute ec2-instance-id).  EC2 is eventually consistent, so
+ * an owner that just disassociated may still be shown for a moment: the guard
+ * looks again for a short grace period before it refuses.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "ec2ha/log.h"
+
+#include "eip.h"
+
+#define EIP_GUARD_GRACE_MS 10000
+#define EIP_GUARD_POLL_MS 1000
+
+static ec2ha_rc ensure_node_name(eip_ctx *ctx, ec2ha_error *err)
+{
+    if (ctx->node_name != NULL) {
+        return EC2HA_OK;
+    }
+    return ec2ha_cluster_local_node_name(&ctx->node_name, err);
+}
+
+bool eip_cib_connect(eip_ctx *ctx)
+{
+    if (!ctx->cib_tried) {
+        ctx->cib_tried = true;
+        ec2ha_error_clear(&ctx->cib_err);
+        if (ec2ha_cluster_connect(&ctx->cib, &ctx->cib_err) != EC2HA_OK) {
+            ctx->cib = NULL;
+            ec2ha_debug("CIB not reachable: %s", ctx->cib_err.message);
+        }
+    }
+    return ctx->cib != NULL;
+}
+
+ec2ha_rc eip_check_fencing(eip_ctx *ctx, ec2ha_error *err)
+{
+    ec2ha_rc rc = EC2HA_OK;
+    bool enabled = false;
+
+    if (!ctx->cfg.require_fencing) {
+        ec2ha_info("require_fencing=false: not checking the cluster's stonith-enabled");
+        return EC2HA_OK;
+    }
+    if (!eip_cib_connect(ctx)) {
+        return ec2ha_error_set(err, EC2HA_ERR_CIB,
+                               "require_fencing=true but stonith-enabled cannot be read from "
+                               "the CIB (%s); run this on a cluster node with Pacemaker "
+                               "running, or set require_fencing=false where there is no "
+                               "cluster", ctx->cib_err.message);
+    }
+    rc = ec2ha_cluster_stonith_enabled(ctx->cib, &enabled, err);
+    if (rc != EC2HA_OK) {
+        ec2ha_error_prefix(err, "require_fencing=true but stonith-enabled cannot be read");
+        return rc;
+    }
+    if (!enabled) {
+        return ec2ha_error_set(err, EC2HA_ERR_INVALID,
+                               "the cluster has stonith-enabled=false: refusing to move the "
+                               "Elastic IP without fencing, since two nodes could both claim "
+                               "it; configure a fence_ec2 device and run 'crm configure "
+                               "property stonith-enabled=true', or set require_fencing=false "
+                               "on this resource");
+    }
+    ec2ha_debug("stonith-enabled=true");
+    return EC2HA_OK;
+}
+
+void eip_record_instance_id(eip_ctx *ctx)
+{
+    ec2ha_error err;
+    char *current = NULL;
+    ec2ha_rc rc = EC2HA_OK;
+
+    ec2ha_error_clear(&err);
+    if (ctx->instance_id == NULL) {
+        return;
+    }
+    if (ensure_node_name(ctx, &err) != EC2HA_OK) {
+        ec2ha_warn("not recording %s=%s: %s", EC2HA_ATTR_INSTANCE_ID, ctx->instance_id,
+                   err.message);
+        return;
+    }
+    if (!eip_cib_connect(ctx)) {
+        ec2ha_warn("not recording %s=%s for node %s: the CIB is not reachable (%s); fence_ec2 "
+                   "will need pcmk_host_map or a Name tag to find this instance",
+                   EC2HA_ATTR_INSTANCE_ID, ctx->instance_id, ctx->node_name, ctx->cib_err.message);
+        return;
+    }
+    rc = ec2ha_cluster_get_node_attribute(ctx->cib, ctx->node_name, EC2HA_ATTR_INSTANCE_ID,
+                                          &current, &err);
+    if (rc == EC2HA_OK && current != NULL && strcmp(current, ctx->instance_id) == 0) {
+        ec2ha_debug("node %s already has %s=%s", ctx->node_name, EC2HA_ATTR_INSTANCE_ID,
+                    current);
+        goto cleanup;
+    }
+    ec2ha_error_clear(&err);
+    rc = ec2ha_cluster_set_node_attribute(ctx->cib, ctx->node_name, EC2HA_ATTR_INSTANCE_ID,
+                                          ctx->instance_id, &err);
+    if (rc != EC2HA_OK) {
+        ec2ha_warn("could not record %s=%s for node %s: %s", EC2HA_ATTR_INSTANCE_ID,
+                   ctx->instance_id, ctx->node_name, err.message);
+        goto cleanup;
+    }
+    ec2ha_info("recorded %s=%s for node %s%s%s%s", EC2HA_ATTR_INSTANCE_ID, ctx->instance_id,
+               ctx->node_name, current != NULL ? " (was " : "", current != NULL ? current : "",
+               current != NULL ? ")" : "");
+cleanup:
+    free(current);
+}
+
+/*
+ * One evaluation of the guard for an owner instance.  *refuse_out says a
+ * running online member holds it; the message for that case goes into err.
+ */
+static ec2ha_rc judge_owner(eip_ctx *ctx, const char *owner, bool *refuse_out, ec2ha_error *err)
+{
+    ec2ha_rc rc = EC2HA_OK;
+    ec2ha_instance inst;
+    ec2ha_cluster_node *nodes = NULL;
+    size_t n_nodes = 0;
+    ec2ha_error ierr;
+    const char *self = NULL;
+
+    *refuse_out = false;
+    memset(&inst, 0, sizeof(inst));
+    ec2ha_error_clear(&ierr);
+    rc = ec2ha_ec2_describe_instance(ctx->ec2, owner, ctx->deadline, &inst, &ierr);
+    if (rc == EC2HA_ERR_NOT_FOUND) {
+        ec2ha_notice("takeover allowed: the current owner %s is unknown to EC2 (terminated)",
+                     owner);
+        rc = EC2HA_OK;
+        goto cleanup;
+    }
+    if (rc != EC2HA_OK) {
+        if (err != NULL) {
+            *err = ierr;
+        }
+        ec2ha_error_prefix(err, "cannot tell whether the current owner %s is running", owner);
+        goto cleanup;
+    }
+    if (inst.state != EC2HA_STATE_RUNNING) {
+        ec2ha_notice("takeover allowed: the current owner %s is %s", owner,
+                     ec2ha_instance_state_str(inst.state));
+        goto cleanup;
+    }
+    if (!eip_cib_connect(ctx)) {
+        rc = ec2ha_error_set(err, EC2HA_ERR_CIB,
+                             "the Elastic IP is on instance %s, which EC2 reports running, and "
+                             "the CIB is not reachable (%s), so whether that instance is an "
+                             "online member of this cluster cannot be checked; refusing to "
+                             "take the address", owner, ctx->cib_err.message);
+        goto cleanup;
+    }
+    rc = ec2ha_cluster_list_nodes(ctx->cib, &nodes, &n_nodes, err);
+    if (rc != EC2HA_OK) {
+        ec2ha_error_prefix(err, "the Elastic IP is on running instance %s, but the cluster's "
+                                "nodes cannot be read; refusing to take it", owner);
+        goto cleanup;
+    }
+    (void)ensure_node_name(ctx, NULL);
+    self = ctx->node_name;
+    for (size_t i = 0; i < n_nodes; i++) {
+        const ec2ha_cluster_node *nd = &nodes[i];
+
+        if (nd->instance_id == NULL || strcmp(nd->instance_id, owner) != 0) {
+            continue;
+        }
+        if (self != NULL && nd->name != NULL && strcmp(nd->name, self) == 0) {
+            ec2ha_warn("node %s (this node) was recorded with instance %s, but this is %s; "
+                       "treating the record as stale", self, owner, ctx->instance_id);
+            continue;
+        }
+        if (nd->state == EC2HA_NODE_ONLINE) {
+            *refuse_out = true;
+            ec2ha_error_set(err, EC2HA_ERR_REFUSED,
+                            "refusing to take the Elastic IP from instance %s: EC2 reports it "
+                            "running and it is node %s, an online member of this cluster "
+                            "(stop the resource there first; if that node is hung, fence it)",
+                            owner, nd->name != NULL ? nd->name : "?");
+            goto cleanup;
+        }
+        ec2ha_notice("takeover allowed: the current owner %s is node %s, %s in this cluster",
+                     owner, nd->name != NULL ? nd->name : "?", ec2ha_node_state_str(nd->state));
+        goto cleanup;
+    }
+    ec2ha_notice("takeover allowed: the current owner %s is running but is not a node of this "
+                 "cluster (no node has %s=%s)", owner, EC2HA_ATTR_INSTANCE_ID, owner);
+cleanup:
+    ec2ha_cluster_nodes_free(nodes, n_nodes);
+    ec2ha_instance_free(&inst);
+    return rc;
+}
+
+ec2ha_rc eip_takeover_guard(eip_ctx *ctx, const ec2ha_address *addr, ec2ha_error *err)
+{
+    ec2ha_rc rc = EC2HA_OK;
+    char *owner = NULL;
+    bool refuse = false;
+    int64_t grace_ms = 0;
+    ec2ha_deadline grace;
+
+    if (addr->instance_id == NULL) {
+        ec2ha_notice("takeover allowed: the Elastic IP is on interface %s, which no instance "
+                     "holds", addr->network_interface_id != NULL ? addr->network_interface_id
+                                                              : "(none)");
+        return EC2HA_OK;
+    }
+    if (ctx->instance_id != NULL && strcmp(addr->instance_id, ctx->instance_id) == 0) {
+        return EC2HA_OK;
+    }
+    owner = strdup(addr->instance_id);
+    if (owner == NULL) {
+        return ec2ha_error_set(err, EC2HA_ERR_NOMEM, "out of memory");
+    }
+    grace_ms = ec2ha_deadline_remaining_ms(ctx->deadline) / 2;
+    if (grace_ms > EIP_GUARD_GRACE_MS) {
+        grace_ms = EIP_GUARD_GRACE_MS;
+    }
+    grace = ec2ha_deadline_in_ms(grace_ms);
+
+    for (;;) {
+        ec2ha_describe_addresses_query q;
+        ec2ha_address_list list = { 0 };
+        const char *ids[1];
+        bool same_owner = false;
+
+        rc = judge_owner(ctx, owner, &refuse, err);
+        if (rc != EC2HA_OK || !refuse) {
+            break;
+        }
+        /* EC2 may still show an association its owner has just removed: look again. */
+        if (!ec2ha_deadline_sleep_ms(grace, EIP_GUARD_POLL_MS) || ec2ha_deadline_passed(grace)) {
+            rc = EC2HA_ERR_REFUSED;
+            break;
+        }
+        memset(&q, 0, sizeof(q));
+        ids[0] = addr->allocation_id;
+        q.allocation_ids = ids;
+        q.n_allocation_ids = 1;
+        if (ec2ha_ec2_describe_addresses(ctx->ec2, &q, ctx->deadline, &list, NULL) == EC2HA_OK &&
+            list.count == 1) {
+            same_owner = list.items[0].instance_id != NULL &&
+                         strcmp(list.items[0].instance_id, owner) == 0;
+            if (!same_owner) {
+                ec2ha_info("EC2 no longer shows the Elastic IP on %s (now %s)", owner,
+                           list.items[0].instance_id != NULL ? list.items[0].instance_id
+                                                             : "unassociated");
+            }
+        } else {
+            same_owner = true;
+        }
+        if (!same_owner) {
+            const char *next = list.count == 1 ? list.items[0].instance_id : NULL;
+
+            free(owner);
+            owner = NULL;
+            if (next == NULL || (ctx->instance_id != NULL && strcmp(next, ctx->instance_id) == 0)) {
+                ec2ha_address_list_free(&list);
+                ec2ha_error_clear(err);
+                rc = EC2HA_OK;
+                break;
+            }
+            owner = strdup(next);
+            ec2ha_address_list_free(&list);
+            if (owner == NULL) {
+                rc = ec2ha_error_set(err, EC2HA_ERR_NOMEM, "out of memory");
+                break;
+            }
+            continue;
+        }
+        ec2ha_address_list_free(&list);
+    }
+    if (rc == EC2HA_ERR_REFUSED) {
+        ec2ha_err("%s", err != NULL ? err->message : "takeover refused");
+    }
+    free(owner);
+    return rc;
+}
