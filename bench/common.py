@@ -212,9 +212,10 @@ def clean_env(home, ca_bundle, extra=None):
         "HOME": home,
         "AWS_CONFIG_FILE": os.path.join(home, ".aws", "config"),
         "AWS_SHARED_CREDENTIALS_FILE": os.path.join(home, ".aws", "credentials"),
-        "AWS_CA_BUNDLE": ca_bundle,
         "HA_LOGFACILITY": "none",
     }
+    if ca_bundle:
+        env["AWS_CA_BUNDLE"] = ca_bundle
     if extra:
         env.update(extra)
     return env

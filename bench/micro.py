@@ -22,19 +22,24 @@ import profile_ours
 
 STOP_DELAY = 1.0          # ec2sim's configured (force-)stop time of the fence target
 SYSTEM_CAS = "/etc/ssl/certs/ca-certificates.crt"
-# What AWS_CA_BUNDLE holds.  "bundle" (default): Debian's system CA bundle plus the test CA --
-# what every agent parses on a real node, where none of them is given a bundle and all of them
-# (libcurl, botocore, requests) fall back to /etc/ssl/certs/ca-certificates.crt.  "test-ca":
-# the test CA alone (cheaper for everybody; not what a real node pays).
+# How the test CA is trusted.  "bundle" (default): AWS_CA_BUNDLE = Debian's system CA bundle
+# plus the test CA -- the file every agent parses on a real node today (libcurl's, botocore's
+# and requests' default is that bundle).  "system": no AWS_CA_BUNDLE; the test CA is added to a
+# private copy of /etc/ssl/certs (bundle file and hashed directory) bind-mounted in this
+# namespace, so each program uses its own default trust store exactly as on a real node.
+# "test-ca": AWS_CA_BUNDLE = the test CA alone (cheaper for everybody than a real node).
 TRUST = os.environ.get("BENCH_TRUST", "bundle")
-if TRUST not in ("bundle", "test-ca"):
-    raise SystemExit("bench: BENCH_TRUST must be bundle or test-ca")
+if TRUST not in ("bundle", "system", "test-ca"):
+    raise SystemExit("bench: BENCH_TRUST must be bundle, system or test-ca")
 
 
 def trust_files(sim, workdir):
-    """[("test CA only", path), ("system bundle + test CA", path)]"""
+    """Trust setups: [(label, AWS_CA_BUNDLE or None)].  Also puts the test CA into this mount
+    namespace's system store (/etc/ssl/certs: the bundle file and the hashed directory)."""
     test = os.path.join(workdir, "ca-test.pem")
     shutil.copyfile(sim.ca_bundle, test)
+    with open(sim.ca_bundle) as f:
+        test_pem = f.read()
     full = os.path.join(workdir, "ca-bundle.pem")
     with open(full, "w") as f:
         try:
@@ -42,11 +47,30 @@ def trust_files(sim, workdir):
                 f.write(s.read())
         except OSError:
             log("no %s: the bundle holds the test CA only" % SYSTEM_CAS)
-        with open(sim.ca_bundle) as s:
-            f.write(s.read())
+        f.write(test_pem)
     for p in (test, full):
         os.chmod(p, 0o644)
-    return [("test CA only", test), ("system bundle + test CA", full)]
+    store = os.path.join(workdir, "etc-ssl-certs")
+    if not os.path.isdir(store):
+        if os.path.isdir("/etc/ssl/certs"):
+            shutil.copytree("/etc/ssl/certs", store, symlinks=True)
+        else:
+            os.makedirs(store)
+        bundle = os.path.join(store, "ca-certificates.crt")
+        if os.path.islink(bundle):
+            os.unlink(bundle)
+        shutil.copyfile(full, bundle)
+        with open(os.path.join(store, "ec2sim-test-ca.pem"), "w") as f:
+            f.write(test_pem)
+        subprocess.run(["openssl", "rehash", store], capture_output=True)
+        subprocess.run(["mount", "--bind", store, "/etc/ssl/certs"], check=True)
+    return [("test CA only", test), ("system bundle + test CA", full),
+            ("no AWS_CA_BUNDLE (system store)", None)]
+
+
+def trust_env(cas):
+    """AWS_CA_BUNDLE for the configured TRUST (None: unset)."""
+    return {"test-ca": cas[0][1], "bundle": cas[1][1], "system": None}[TRUST]
 
 
 # ----------------------------------------------------------------------------- namespace
@@ -245,7 +269,7 @@ def run(args, workdir):
                   subprocess=True) as sim:
         log("ec2sim: %s, IMDS %s, CA %s" % (sim.endpoint, sim.imds_endpoint, sim.ca_bundle))
         cas = trust_files(sim, workdir)
-        ca = cas[0][1] if TRUST == "test-ca" else cas[1][1]
+        ca = trust_env(cas)
         out["config"]["trust"] = TRUST
         b = Bench(sim)
         fenv = clean_env(home, ca)
@@ -307,7 +331,7 @@ def run(args, workdir):
                       subprocess=True) as sim:
             log("list: ec2sim ready in %.1f s" % (time.monotonic() - t0))
             cas = trust_files(sim, workdir)
-            ca = cas[0][1] if TRUST == "test-ca" else cas[1][1]
+            ca = trust_env(cas)
             b = Bench(sim)
             fenv = clean_env(home, ca)
             stdin = ("action=list\nregion=%s\n" % REGION).encode()

@@ -246,15 +246,10 @@ def reference_https(workdir, cas, reps):
     r = subprocess.run([cc, "-O2", "-o", exe, src, "-lcurl"], capture_output=True, text=True)
     if r.returncode != 0:
         return {"error": "cannot build ref_https: " + r.stderr.strip()[-200:]}
-    variants = [(name, "file", path) for name, path in cas]
-    # a c_rehash directory: the system's certificates plus the test CA
-    capath = os.path.join(workdir, "capath")
-    if not os.path.isdir(capath) and os.path.isdir("/etc/ssl/certs"):
-        shutil.copytree("/etc/ssl/certs", capath, symlinks=True)
-        shutil.copy(cas[0][1], os.path.join(capath, "ec2sim-test-ca.pem"))
-        subprocess.run(["openssl", "rehash", capath], capture_output=True)
-    if os.path.isdir(capath):
-        variants.append(("hashed CA directory (CAPATH)", "dir", capath))
+    variants = [(name, "file", path) for name, path in cas if path]
+    # the namespace's /etc/ssl/certs is a c_rehash directory holding the test CA too
+    variants.append(("hashed CA directory /etc/ssl/certs (CAPATH, no CAINFO)", "dir",
+                     "/etc/ssl/certs"))
     out = []
     for name, mode, path in variants:
         calls = [measure([exe, mode, path], {"PATH": "/usr/bin:/bin"}) for _ in range(max(5, reps))]
@@ -277,7 +272,10 @@ def trust_variants(sides, cas, reps):
             continue
         row = {"key": key, "label": ours.label}
         for name, path in cas:
-            env = dict(ours.env, AWS_CA_BUNDLE=path)
+            env = dict(ours.env)
+            env.pop("AWS_CA_BUNDLE", None)
+            if path:
+                env["AWS_CA_BUNDLE"] = path
             calls = [measure(ours.argv, env, ours.stdin) for _ in range(max(3, reps))]
             ok = [c for c in calls if c.rc == 0]
             row[name] = {"cpu": median([c.cpu for c in ok]), "wall": median([c.wall for c in ok]),

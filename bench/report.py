@@ -199,10 +199,14 @@ def markdown(results):
 - `list`: ec2sim holds %s instances; both agents page through DescribeInstances.
 """ % (cfg.get("reps", "?"), cfg.get("off_reps", "?"), cfg.get("list_reps", "?"),
        "`https://ec2.us-east-1.amazonaws.com`",
-       "Debian's system CA bundle (/etc/ssl/certs/ca-certificates.crt) plus the test CA, "
-       "which is what every agent parses on a real node, where all of them (libcurl, botocore, "
-       "requests) default to that file" if cfg.get("trust", "bundle") == "bundle" else
-       "the test CA alone (BENCH_TRUST=test-ca: cheaper for everybody than a real node)", cfg.get("stop_delay", 1.0),
+       {"bundle": "Debian's system CA bundle (/etc/ssl/certs/ca-certificates.crt) plus the "
+                  "test CA, which is what every agent parses on a real node, where all of them "
+                  "(libcurl, botocore, requests) default to that file",
+        "system": "unset (BENCH_TRUST=system): the test CA is in the namespace's private copy "
+                  "of /etc/ssl/certs (bundle file and hashed directory) and every program uses "
+                  "its default trust store, as on a real node",
+        "test-ca": "the test CA alone (BENCH_TRUST=test-ca: cheaper for everybody than a real "
+                   "node)"}.get(cfg.get("trust", "bundle"), "?"), cfg.get("stop_delay", 1.0),
        "{:,}".format(cfg.get("list_instances", 0)) if cfg.get("list_instances") else "?"))
     L.append("## Results (medians)")
     L.append("")
