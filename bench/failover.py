@@ -23,13 +23,13 @@ Run by bench/run as a separate process (the harness enters its own network names
     bench/failover.py --json OUT --reps N
 """
 import argparse
-import calendar
 import json
 import os
 import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -56,8 +56,9 @@ def run(args, workdir):
         log("failover: skipped: %s" % why)
         return {"skipped": why}
     out = os.path.join(workdir, "failover.json")
-    cmd = ["/usr/bin/python3", os.path.abspath(__file__), "--json", out, "--reps",
-           str(args.failover_reps)]
+    cmd = ["unshare", "--mount", "--propagation", "private", "--", "/usr/bin/python3",
+           os.path.abspath(__file__), "--json", out, "--reps", str(args.failover_reps),
+           "--workdir", os.path.join(workdir, "failover"), "--private-mounts"]
     r = subprocess.run(cmd)
     try:
         with open(out) as f:
@@ -103,23 +104,40 @@ primitive bench-eip ocf:heartbeat:awseip \\
 AWS_CONFIG = "/etc/default/ec2ha-bench-aws-config"   # inside the nodes (their /etc/default)
 
 
-def ensure_installed():
-    """Pacemaker finds stonith:fence_ec2 and ocf:ec2ha:eip at their installed paths; put the
-    freshly built ones there (what `make install` does for these two files)."""
+def _deepest_existing(path):
+    p = path
+    while not os.path.exists(p):
+        p = os.path.dirname(p)
+    return p
+
+
+def expose_ours(workdir):
+    """Pacemaker finds stonith:fence_ec2 and ocf:ec2ha:eip at their installed paths.  This
+    process runs in a private mount namespace (bench/run starts it under `unshare --mount`),
+    whose mounts every cluster node inherits: bind-mount the freshly built programs over the
+    installed ones, or, where nothing is installed, lay an overlay over the nearest existing
+    directory -- the host's /usr is never written."""
     missing = []
-    for name, dst in INSTALLED.items():
+    for i, (name, dst) in enumerate(sorted(INSTALLED.items())):
         src = os.path.join(BUILD, name)
         if not os.access(src, os.X_OK):
             missing.append("%s not built" % src)
             continue
-        same = False
-        if os.path.exists(dst):
-            with open(src, "rb") as a, open(dst, "rb") as b:
-                same = a.read() == b.read()
-        if not same:
-            print("bench: installing %s -> %s" % (src, dst), flush=True)
-            os.makedirs(os.path.dirname(dst), exist_ok=True)
-            subprocess.run(["install", "-m", "0755", src, dst], check=True)
+        if os.path.isfile(dst):
+            subprocess.run(["mount", "--bind", src, dst], check=True)
+            continue
+        base = _deepest_existing(dst)
+        lower = os.path.join(workdir, "overlay-%d" % i)
+        target = os.path.join(lower, os.path.relpath(dst, base))
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        shutil.copy2(src, target)
+        os.chmod(target, 0o755)
+        r = subprocess.run(["mount", "-t", "overlay", "overlay", "-o",
+                            "lowerdir=%s:%s" % (lower, base), base],
+                           capture_output=True, text=True)
+        if r.returncode != 0:
+            missing.append("cannot expose %s at %s (overlay over %s: %s); `make install` "
+                           "first" % (src, dst, base, r.stderr.strip()))
     return missing
 
 
@@ -315,6 +333,9 @@ def main(argv):
     p = argparse.ArgumentParser()
     p.add_argument("--json", required=True)
     p.add_argument("--reps", type=int, default=5)
+    p.add_argument("--workdir", default=None)
+    p.add_argument("--private-mounts", action="store_true",
+                   help="this process runs in its own mount namespace (unshare --mount)")
     a = p.parse_args(argv)
     res = {"ours": [], "anchor": [], "missing": {}}
 
@@ -327,7 +348,14 @@ def main(argv):
         save()
         return 0
     pairs = []
-    missing = ensure_installed()
+    if a.private_mounts:
+        wd = a.workdir or tempfile.mkdtemp(prefix="ec2ha-bench-failover-")
+        os.makedirs(wd, exist_ok=True)
+        missing = expose_ours(wd)
+    else:
+        missing = [p for p in INSTALLED.values() if not os.access(p, os.X_OK)]
+        missing = ["%s not installed (run in a private mount namespace: --private-mounts)" % p
+                   for p in missing]
     if missing:
         res["missing"]["ours"] = "; ".join(missing)
     else:
