@@ -268,6 +268,10 @@ class Bench:
         self.configure(pair)
         owner = self.wait_serving()
         survivor = [n for n in c.nodes if n.name != owner][0]
+        try:
+            dc = survivor.crm_mon().dc
+        except Exception:
+            dc = None
         if not survivor.running:
             raise RuntimeError("the survivor %s is not running" % survivor.name)
         pinger = H.Pinger(c, A.EIP_IP, interval=0.1)
@@ -300,6 +304,7 @@ class Bench:
         logp = os.path.join(H.RUN_DIR, survivor.name, "log", "pacemaker.log")
         pe = pcmk_events(logp, t0 - 1, owner)
         s = {"ok": True, "pair": pair, "crashed": owner, "survivor": survivor.name, "t0": t0,
+             "dc_before": dc,
              "total": (t5 - t0) if t5 else None,
              "lost_at": pe["lost"] - t0 if pe["lost"] else None,
              "fence_request": pe["request"] - t0 if pe["request"] else None,
@@ -311,14 +316,21 @@ class Bench:
              "ping_lost": lost,
              "api_calls": len(api_calls)}
         req = s["fence_request"] if s["fence_request"] is not None else s["stop_call"]
-        if None in (req, s["stopped"], s["associated"], s["answered"]):
+        conf = s["fence_confirmed"]
+        if conf is not None and s["stopped"] is not None and conf < s["stopped"]:
+            conf = None       # a confirmation before the stop: not ours to trust
+        if None in (req, s["stop_call"], s["stopped"], s["associated"], s["answered"]):
             s["ok"] = False
             s["error"] = "incomplete timeline: %r" % {k: s[k] for k in (
                 "fence_request", "stop_call", "stopped", "associated", "answered")}
         else:
+            done = conf if conf is not None else s["stopped"]
             s["detection"] = req
-            s["fencing"] = s["stopped"] - req
-            s["association"] = s["associated"] - s["stopped"]
+            s["fencing"] = done - req
+            s["agent_to_stop"] = s["stop_call"] - req
+            s["ec2_stop"] = s["stopped"] - s["stop_call"]
+            s["stopped_to_confirmed"] = (conf - s["stopped"]) if conf is not None else None
+            s["association"] = s["associated"] - done
             s["answer"] = s["answered"] - s["associated"]
         log("failover %d (%s): %s" % (i, pair, ", ".join(
             "%s %.2f s" % (k, s[k]) for k in ("total", "detection", "fencing", "association",

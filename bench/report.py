@@ -39,9 +39,12 @@ ROWS = [
     ("list-10k", "wall", "list 10k instances: wall", "time", None),
     ("list-10k", "maxrss_kib", "list 10k instances: peak RSS", "rss", ("max", RSS_LIMIT_KIB)),
     ("failover", "total", "failover: crash -> EIP answers", "time", ("ratio", 2)),
-    ("failover", "detection", "  detection (crash -> node lost)", "time", None),
-    ("failover", "fencing", "  fencing (lost -> stopped)", "time", None),
-    ("failover", "association", "  association (stopped -> EIP here)", "time", None),
+    ("failover", "detection", "  detection (crash -> fencing requested)", "time", None),
+    ("failover", "fencing", "  fencing (requested -> confirmed)", "time", None),
+    ("failover", "agent_to_stop", "    fence agent start -> StopInstances", "time", None),
+    ("failover", "ec2_stop", "    EC2 stop time (ec2sim)", "time", None),
+    ("failover", "stopped_to_confirmed", "    stopped -> fencing confirmed", "time", None),
+    ("failover", "association", "  association (confirmed -> EIP here)", "time", None),
     ("failover", "answer", "  first ping answered after association", "time", None),
     ("failover", "ping_lost", "  pings lost (0.1 s interval)", "count", None),
 ]
@@ -431,19 +434,24 @@ def failover_md(fo):
         return L
     if fo.get("setup"):
         L += [fo["setup"], ""]
-    L.append("| run | pair | total | detection | fencing | association | answer | pings lost |")
-    L.append("|---:|---|---:|---:|---:|---:|---:|---:|")
+    L.append("| run | pair | crashed (DC before) | total | detection | fencing | agent -> "
+             "StopInstances | EC2 stop | stopped -> confirmed | association | answer | "
+             "pings lost |")
+    L.append("|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for side in ("ours", "anchor"):
         for i, s in enumerate(fo.get(side, [])):
             if not s.get("ok"):
-                L.append("| %d | %s | failed: %s | | | | | |" % (i + 1, OURS["failover"] if
-                                                              side == "ours" else
-                                                              ANCHOR["failover"], s.get("error")))
+                L.append("| %d | %s | | failed: %s | | | | | | | | |" % (
+                    i + 1, OURS["failover"] if side == "ours" else ANCHOR["failover"],
+                    s.get("error")))
                 continue
-            L.append("| %d | %s | %s | %s | %s | %s | %s | %s |" % (
+            L.append("| %d | %s | %s (%s) | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
                 i + 1, OURS["failover"] if side == "ours" else ANCHOR["failover"],
+                s.get("crashed", "?"), s.get("dc_before") or "?",
                 fmt_time(s.get("total")), fmt_time(s.get("detection")),
-                fmt_time(s.get("fencing")), fmt_time(s.get("association")),
-                fmt_time(s.get("answer")), s.get("ping_lost", "-")))
+                fmt_time(s.get("fencing")), fmt_time(s.get("agent_to_stop")),
+                fmt_time(s.get("ec2_stop")), fmt_time(s.get("stopped_to_confirmed")),
+                fmt_time(s.get("association")), fmt_time(s.get("answer")),
+                s.get("ping_lost", "-")))
     L.append("")
     return L
