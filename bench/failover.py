@@ -411,7 +411,8 @@ def main(argv):
                 "stonith-action=off, priority-fencing-delay=0 (the crm-examples' 10 s race "
                 "delay would add the same 10 s to both pairs), resource-stickiness=100; "
                 "ec2sim force-stop time %.1f s; eip monitor every 10 s; awseip with its default "
-                "api_delay=3; credentials from IMDS (instance profile) for every agent. "
+                "api_delay=3; credentials from IMDS (instance profile) for every agent; the node "
+                "that dies owns the EIP and is the DC (the steady state after a failover). "
                 "Cluster formed in %.0f s." % (c.force_stop_delay, formed))
             order = []
             for i in range(a.reps):
