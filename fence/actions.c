@@ -34,6 +34,8 @@ typedef struct fence_target {
     bool call_failed;             /* the last StartInstances was refused: retry soon */
     int64_t last_call_ms;
     ec2ha_error last_err;         /* last failure to read or change it */
+    bool from_cib;                /* id is the node's ec2-instance-id attribute */
+    bool record_checked;          /* ... and fence_target_check_record found it sound */
 } fence_target;
 
 typedef enum fence_power {
@@ -99,9 +101,22 @@ static ec2ha_rc read_state(fence_ctx *ctx, fence_target *t, ec2ha_deadline d, ec
     ec2ha_instance inst = { 0 };
     ec2ha_rc rc = ec2ha_ec2_describe_instance(ctx->ec2, t->id, d, &inst, err);
 
+    /* A CIB record is checked before its first answer is believed (stale records). */
+    if (t->from_cib && !t->record_checked && (rc == EC2HA_OK || rc == EC2HA_ERR_NOT_FOUND)) {
+        ec2ha_rc crc = fence_target_check_record(ctx, t->plug, t->id,
+                                                 rc == EC2HA_OK ? &inst : NULL, err);
+        if (crc != EC2HA_OK) {
+            ec2ha_instance_free(&inst);
+            return crc;
+        }
+        t->record_checked = true;
+    }
     if (rc == EC2HA_ERR_NOT_FOUND) {
-        ec2ha_error_set(err, rc, "instance %s (plug '%s') does not exist at %s (region %s)",
-                        t->id, t->plug, ctx->aws.endpoint, ctx->aws.region);
+        ec2ha_error_set(err, rc, "instance %s (plug '%s'%s) does not exist at %s (region %s)%s",
+                        t->id, t->plug, t->from_cib ? ", from the CIB's ec2-instance-id" : "",
+                        ctx->aws.endpoint, ctx->aws.region,
+                        t->from_cib ? "; if the node was rebuilt, run 'ec2ha register' on it"
+                                    : "");
         return rc;
     }
     if (rc != EC2HA_OK) {
@@ -138,7 +153,7 @@ static ec2ha_rc resolve_targets(fence_ctx *ctx, fence_target **out, size_t *n_ou
         t[i].plug = s->plugs[i];
         t[i].state = EC2HA_STATE_UNKNOWN;
         ec2ha_error_clear(&t[i].last_err);
-        ec2ha_rc rc = fence_target_resolve(ctx, s->plugs[i], &t[i].id, err);
+        ec2ha_rc rc = fence_target_resolve(ctx, s->plugs[i], &t[i].id, &t[i].from_cib, err);
         if (rc != EC2HA_OK) {
             for (size_t j = 0; j < i; j++)
                 free(t[j].id);
@@ -189,59 +204,88 @@ static bool instance_not_found(const ec2ha_error *e)
     return e->rc == EC2HA_ERR_NOT_FOUND || strncmp(e->code, "InvalidInstanceID", 17) == 0;
 }
 
-/*
- * StopInstances Force=true [SkipOsShutdown=true] until EC2 accepts it, the
- * instance turns out not to need it, or the deadline passes.
- */
-static ec2ha_rc stop_call(fence_ctx *ctx, fence_target *t, ec2ha_deadline d, ec2ha_error *err)
+/* One StopInstances Force=true [SkipOsShutdown=true]; repeated without SkipOsShutdown
+ * when EC2 rejects that parameter.  On success *ch holds EC2's own state change. */
+static ec2ha_rc send_stop(fence_ctx *ctx, fence_target *t, ec2ha_deadline d,
+                          ec2ha_state_change *ch, ec2ha_error *err)
 {
     char detail[DETAIL_LEN];
 
     for (;;) {
         ec2ha_stop_params p = { 0 };
-        ec2ha_state_change ch = { 0 };
-        ec2ha_error e;
         ec2ha_rc rc;
 
-        ec2ha_error_clear(&e);
+        ec2ha_error_clear(err);
         p.instance_id = t->id;
         p.force = true;
         p.skip_os_shutdown = ctx->s->skip_os_shutdown && !ctx->skip_os_shutdown_rejected;
         p.dry_run = false;
-        rc = ec2ha_ec2_stop_instances(ctx->ec2, &p, d, &ch, &e);
+        rc = ec2ha_ec2_stop_instances(ctx->ec2, &p, d, ch, err);
         if (rc == EC2HA_OK) {
             t->calls++;
             t->last_call_ms = ec2ha_monotonic_ms();
             ec2ha_notice("StopInstances %s (plug '%s', Force=true%s): %s -> %s", t->id, t->plug,
                          p.skip_os_shutdown ? ", SkipOsShutdown=true" : "",
-                         ec2ha_instance_state_str(ch.previous),
-                         ec2ha_instance_state_str(ch.current));
-            ec2ha_state_change_free(&ch);
+                         ec2ha_instance_state_str(ch->previous),
+                         ec2ha_instance_state_str(ch->current));
             return EC2HA_OK;
         }
-        if (p.skip_os_shutdown && skip_os_shutdown_rejected(&e)) {
+        if (p.skip_os_shutdown && skip_os_shutdown_rejected(err)) {
             ec2ha_warn("EC2 rejected SkipOsShutdown (%s): stopping %s with Force=true only",
-                       fence_error_detail(&e, detail, sizeof detail), t->id);
+                       fence_error_detail(err, detail, sizeof detail), t->id);
             ctx->skip_os_shutdown_rejected = true;
             continue;
         }
-        if (instance_not_found(&e))
+        if (instance_not_found(err)) {
+            char why[DETAIL_LEN];
+            fence_error_detail(err, why, sizeof why);
             return ec2ha_error_set(err, EC2HA_ERR_NOT_FOUND,
                                    "StopInstances: instance %s (plug '%s') does not exist (%s)",
-                                   t->id, t->plug, fence_error_detail(&e, detail, sizeof detail));
-        if (rc == EC2HA_ERR_AWS && strcmp(e.code, "IncorrectInstanceState") == 0) {
-            /* pending cannot be stopped yet; shutting-down/terminated/stopped need no stop. */
+                                   t->id, t->plug, why);
+        }
+        return rc;
+    }
+}
+
+static bool incorrect_state(ec2ha_rc rc, const ec2ha_error *e)
+{
+    return rc == EC2HA_ERR_AWS && strcmp(e->code, "IncorrectInstanceState") == 0;
+}
+
+/*
+ * Stop a target that is running, pending or stopping, until EC2 accepts the
+ * stop, the instance turns out not to need it, or the deadline passes.
+ * *state_out: EC2's own view after the call (StopInstances' currentState),
+ * EC2HA_STATE_UNKNOWN when the stop was not accepted but needs no retry.
+ */
+static ec2ha_rc stop_call(fence_ctx *ctx, fence_target *t, ec2ha_deadline d,
+                          ec2ha_instance_state *state_out, ec2ha_error *err)
+{
+    *state_out = EC2HA_STATE_UNKNOWN;
+    for (;;) {
+        ec2ha_state_change ch = { 0 };
+        ec2ha_error e;
+        ec2ha_rc rc = send_stop(ctx, t, d, &ch, &e);
+
+        if (rc == EC2HA_OK) {
+            *state_out = ch.current;
+            ec2ha_state_change_free(&ch);
+            return EC2HA_OK;
+        }
+        if (incorrect_state(rc, &e)) {
+            /* pending cannot be stopped yet; shutting-down/terminated need no stop. */
             ec2ha_error re;
             ec2ha_error_clear(&re);
             if (read_state(ctx, t, d, &re) == EC2HA_OK) {
-                if (is_off(t->state) || t->state == EC2HA_STATE_SHUTTING_DOWN) {
-                    ec2ha_info("StopInstances %s: %s; it is %s, waiting for it", t->id, e.message,
-                               ec2ha_instance_state_str(t->state));
+                if (t->state == EC2HA_STATE_TERMINATED ||
+                    t->state == EC2HA_STATE_SHUTTING_DOWN) {
+                    ec2ha_info("StopInstances %s: %s; it is %s, waiting for terminated", t->id,
+                               e.message, ec2ha_instance_state_str(t->state));
                     t->last_call_ms = ec2ha_monotonic_ms();
                     return EC2HA_OK;
                 }
-                ec2ha_info("StopInstances %s: %s while %s; trying again", t->id, e.message,
-                           ec2ha_instance_state_str(t->state));
+                ec2ha_info("StopInstances %s: %s while DescribeInstances says %s; trying again",
+                           t->id, e.message, ec2ha_instance_state_str(t->state));
             }
             if (ec2ha_deadline_remaining_ms(d) <= ctx->s->status_sleep_ms ||
                 !ec2ha_deadline_sleep_ms(d, ctx->s->status_sleep_ms)) {
@@ -255,6 +299,53 @@ static ec2ha_rc stop_call(fence_ctx *ctx, fence_target *t, ec2ha_deadline d, ec2
         ec2ha_error_prefix(err, "StopInstances %s (plug '%s')", t->id, t->plug);
         return rc;
     }
+}
+
+/*
+ * DescribeInstances may answer from a stale view (eventual consistency), and a
+ * stale view can be an OLD "stopped" (an instance started again seconds ago).
+ * StopInstances answers from EC2's state machine itself and is harmless on a
+ * stopped instance, so a "stopped" is believed once a forced StopInstances
+ * agrees.  *agrees is false when EC2 contradicts it (the stop just went out,
+ * or the instance is pending); an error leaves the DescribeInstances answer
+ * standing (the contract's condition is met; nothing contradicts it).
+ */
+static void confirm_stopped(fence_ctx *ctx, fence_target *t, ec2ha_deadline d, bool *agrees)
+{
+    ec2ha_state_change ch = { 0 };
+    ec2ha_error e;
+    char detail[DETAIL_LEN];
+    ec2ha_rc rc = send_stop(ctx, t, d, &ch, &e);
+
+    *agrees = true;
+    if (rc == EC2HA_OK) {
+        if (ch.current != EC2HA_STATE_STOPPED) {
+            *agrees = false;
+            ec2ha_error_set(&t->last_err, EC2HA_ERR_STATE,
+                            "DescribeInstances says stopped (stale), StopInstances says %s",
+                            ec2ha_instance_state_str(ch.current));
+            ec2ha_warn("DescribeInstances says %s is stopped but StopInstances says %s -> %s: "
+                       "a stale answer (eventual consistency); still waiting", t->id,
+                       ec2ha_instance_state_str(ch.previous),
+                       ec2ha_instance_state_str(ch.current));
+        }
+        ec2ha_state_change_free(&ch);
+        return;
+    }
+    if (incorrect_state(rc, &e)) {
+        *agrees = false;
+        t->last_call_ms = ec2ha_monotonic_ms();
+        ec2ha_error_set(&t->last_err, EC2HA_ERR_STATE,
+                        "DescribeInstances says stopped (stale), StopInstances answers %s",
+                        e.message);
+        ec2ha_warn("DescribeInstances says %s is stopped but StopInstances answers %s: a stale "
+                   "answer (eventual consistency); still waiting", t->id,
+                   fence_error_detail(&e, detail, sizeof detail));
+        return;
+    }
+    ec2ha_warn("could not cross-check the stopped state of %s with StopInstances (%s): "
+               "relying on DescribeInstances", t->id,
+               fence_error_detail(&e, detail, sizeof detail));
 }
 
 /* StartInstances once.  IncorrectInstanceState (still stopping) is not an attempt. */
@@ -337,10 +428,15 @@ static ec2ha_rc wait_off(fence_ctx *ctx, fence_target *t, size_t n, ec2ha_error 
             }
             ec2ha_error_clear(&t[i].last_err);
             if (is_off(t[i].state)) {
-                t[i].done = true;
-                ec2ha_notice("instance %s (plug '%s') is %s", t[i].id, t[i].plug,
-                             ec2ha_instance_state_str(t[i].state));
-                continue;
+                bool agrees = true;
+                if (t[i].state == EC2HA_STATE_STOPPED)
+                    confirm_stopped(ctx, &t[i], d, &agrees);
+                if (agrees) {
+                    t[i].done = true;
+                    ec2ha_notice("instance %s (plug '%s') is %s", t[i].id, t[i].plug,
+                                 ec2ha_instance_state_str(t[i].state));
+                    continue;
+                }
             }
             all = false;
             if ((t[i].state == EC2HA_STATE_RUNNING || t[i].state == EC2HA_STATE_PENDING) &&
@@ -348,7 +444,8 @@ static ec2ha_rc wait_off(fence_ctx *ctx, fence_target *t, size_t n, ec2ha_error 
                 ec2ha_warn("instance %s is still %s %lld s after the stop: stopping it again",
                            t[i].id, ec2ha_instance_state_str(t[i].state),
                            (long long)((ec2ha_monotonic_ms() - t[i].last_call_ms) / 1000));
-                if (stop_call(ctx, &t[i], d, &e) != EC2HA_OK) {
+                ec2ha_instance_state now;
+                if (stop_call(ctx, &t[i], d, &now, &e) != EC2HA_OK) {
                     char detail[DETAIL_LEN];
                     t[i].last_err = e;
                     ec2ha_warn("%s", fence_error_detail(&e, detail, sizeof detail));
@@ -452,21 +549,28 @@ static ec2ha_rc wait_on(fence_ctx *ctx, fence_target *t, size_t n, long attempts
 
 /* ---- off / on / reboot ---------------------------------------------------------- */
 
-/* States must have been read.  *was_off: every target was already off (nothing sent). */
+/*
+ * States must have been read.  *was_off: every target was already off.
+ * terminated is final and trusted as read; a "stopped" is cross-checked by
+ * a forced StopInstances (after the race guard, since a stale view may hide
+ * a running instance, which that call then stops).
+ */
 static ec2ha_rc power_off(fence_ctx *ctx, fence_target *t, size_t n, bool *was_off,
                           ec2ha_error *err)
 {
     ec2ha_rc rc;
     bool all_off = true;
 
+    *was_off = false;
     for (size_t i = 0; i < n; i++) {
-        t[i].done = is_off(t[i].state);
+        t[i].done = t[i].state == EC2HA_STATE_TERMINATED;
         if (!t[i].done)
             all_off = false;
     }
-    *was_off = all_off;
-    if (all_off)
+    if (all_off) {
+        *was_off = true;
         return EC2HA_OK;
+    }
 
     for (size_t i = 0; i < n; i++) {
         if (t[i].done)
@@ -475,7 +579,9 @@ static ec2ha_rc power_off(fence_ctx *ctx, fence_target *t, size_t n, bool *was_o
             return rc;
     }
 
+    all_off = true;
     for (size_t i = 0; i < n; i++) {
+        ec2ha_instance_state now = EC2HA_STATE_UNKNOWN;
         if (t[i].done)
             continue;
         switch (t[i].state) {
@@ -483,20 +589,36 @@ static ec2ha_rc power_off(fence_ctx *ctx, fence_target *t, size_t n, bool *was_o
             ec2ha_notice("instance %s (plug '%s') is shutting-down: waiting for terminated",
                          t[i].id, t[i].plug);
             t[i].last_call_ms = ec2ha_monotonic_ms();
+            all_off = false;
             break;
         case EC2HA_STATE_STOPPING:
             ec2ha_notice("instance %s (plug '%s') is already stopping: forcing the stop",
                          t[i].id, t[i].plug);
             /* fall through */
+        case EC2HA_STATE_STOPPED:
         case EC2HA_STATE_RUNNING:
         case EC2HA_STATE_PENDING:
-            if ((rc = stop_call(ctx, &t[i], ctx->deadline, err)) != EC2HA_OK)
+            if ((rc = stop_call(ctx, &t[i], ctx->deadline, &now, err)) != EC2HA_OK)
                 return rc;
+            if (t[i].state == EC2HA_STATE_STOPPED && now == EC2HA_STATE_STOPPED) {
+                t[i].done = true;     /* EC2 itself says it was and is stopped */
+                ec2ha_notice("instance %s (plug '%s') is stopped", t[i].id, t[i].plug);
+            } else {
+                if (t[i].state == EC2HA_STATE_STOPPED)
+                    ec2ha_warn("DescribeInstances said %s is stopped but StopInstances found it "
+                               "%s: a stale answer (eventual consistency)", t[i].id,
+                               ec2ha_instance_state_str(now));
+                all_off = false;
+            }
             break;
         default:
             return ec2ha_error_set(err, EC2HA_ERR_STATE, "instance %s is in state %s",
                                    t[i].id, ec2ha_instance_state_str(t[i].state));
         }
+    }
+    if (all_off) {
+        *was_off = true;
+        return EC2HA_OK;
     }
     if (ctx->s->power_wait_ms > 0)
         ec2ha_deadline_sleep_ms(ctx->deadline, ctx->s->power_wait_ms);
@@ -666,8 +788,10 @@ static ec2ha_rc do_list(fence_ctx *ctx, bool with_status, ec2ha_error *err)
 /*
  * One small authenticated call.  On EC2 (IMDS answers): DescribeInstances of
  * this node's own instance, which also proves region and account are right
- * and that the race guard would let this node fence.  Elsewhere: a
- * DescribeInstances DryRun.
+ * and that the race guard would let this node fence.  When this node's own
+ * instance cannot be determined, the race guard refuses every off, so the
+ * device is not healthy: monitor fails, unless skip_race_check=true (fencing
+ * from outside EC2), where a DescribeInstances DryRun proves the rest.
  */
 static ec2ha_rc do_monitor(fence_ctx *ctx, ec2ha_error *err)
 {
@@ -698,8 +822,15 @@ static ec2ha_rc do_monitor(fence_ctx *ctx, ec2ha_error *err)
                    ec2ha_instance_state_str(st));
         return EC2HA_OK;
     }
-    ec2ha_debug("monitor: not on EC2 or no instance metadata (%s): DescribeInstances DryRun",
-                e.message);
+    if (!ctx->s->skip_race_check)
+        return ec2ha_error_set(err, EC2HA_ERR_REFUSED,
+                               "race guard: cannot determine this node's own instance (%s), so "
+                               "every off and reboot from this node would be refused. Fix "
+                               "instance metadata access (IMDSv2, hop limit), or set "
+                               "skip_race_check=true only when this fence device runs outside "
+                               "EC2", e.message);
+    ec2ha_debug("monitor: skip_race_check=true and no instance metadata (%s): "
+                "DescribeInstances DryRun", e.message);
     ec2ha_describe_instances_query q = { 0 };
     ec2ha_instance_list list = { 0 };
     q.dry_run = true;

@@ -98,6 +98,11 @@ static ec2ha_rc setup_aws(fence_ctx *ctx, ec2ha_error *err)
     cfg.session_token = ctx->aws.session_token;
     cfg.http.ca_bundle = ctx->aws.ca_bundle;
     cfg.http.proxy = s->proxy;
+    if (s->proxy != NULL && s->proxy[0] != '\0') {
+        char *shown = ec2ha_opts_mask_userinfo(s->proxy);
+        ec2ha_debug("EC2 API calls go through proxy %s", shown != NULL ? shown : "(set)");
+        ec2ha_free_secret(shown);
+    }
     cfg.http.connect_timeout_ms = (long)s->connect_timeout_ms;
     cfg.http.max_response_bytes = 0;
     rc = ec2ha_ec2_client_new(&cfg, &ctx->ec2, err);

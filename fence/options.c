@@ -65,7 +65,8 @@ const ec2ha_option fence_options[] = {
       "CA bundle (PEM) to verify the EC2 endpoint",
       "PEM file of certificate authorities for the EC2 endpoint. Default: AWS_CA_BUNDLE, the "
       "profile's ca_bundle, else the system store. Verification is never switched off.", NULL },
-    { "proxy", 0, "proxy", NULL, EC2HA_OPT_STRING, NULL, 0, "url",
+    /* SECRET: a proxy URL may hold user:password; main.c logs it with the password masked */
+    { "proxy", 0, "proxy", NULL, EC2HA_OPT_STRING, NULL, SECRET, "url",
       "HTTPS proxy for the EC2 API (never used for the instance metadata service)",
       "Proxy for EC2 API calls, e.g. http://proxy:3128. Default: https_proxy/no_proxy from the "
       "environment. Instance metadata requests never go through a proxy.", NULL },
@@ -184,7 +185,10 @@ static const char fence_man_extra[] =
     ".SH SAFETY\n"
     "off never reports success before EC2 reports the target stopped or terminated; a "
     "timeout, throttling beyond the deadline, an unknown instance or an unclear state is a "
-    "failure. A target already stopping is stopped again with Force=true. reboot is off then "
+    "failure. DescribeInstances can answer from a stale view (eventual consistency), even an "
+    "old stopped, so a stopped answer is believed once a forced StopInstances (harmless on a "
+    "stopped instance) reports stopped as well; terminated is final. A target already "
+    "stopping is stopped again with Force=true. reboot is off then "
     "on, never RebootInstances; as in fence-agents, reboot succeeds once off is confirmed and "
     "logs an error when the instance does not come back.\n"
     ".SH TIMEOUTS\n"

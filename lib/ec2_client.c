@@ -272,6 +272,7 @@ static ec2ha_rc attempt(ec2ha_ec2_client *c, const ec2ha_form *form, ec2ha_deadl
     hreq.body = form->body.data;
     hreq.body_len = form->body.len;
     hreq.is_imds = false;
+    hreq.secret_body = false;     /* EC2 answers hold no credentials */
     rc = ec2ha_http_perform(&c->http, &hreq, deadline, resp, err);
 cleanup:
     for (i = 0; i < MAX_HEADERS; i++) {

@@ -13,7 +13,10 @@
  *   - plain http only to a loopback host or for IMDS;
  *   - the body is capped (write callback and CURLOPT_MAXFILESIZE_LARGE);
  *   - headers are never logged (they carry Authorization and tokens); bodies
- *     only at trace level, through the redacting logger.
+ *     only at trace level, through the redacting logger, and never a secret
+ *     body (req->secret_body, the IMDS session token, IMDS role credentials):
+ *     the redacting logger only knows a secret once its owner registers it,
+ *     which for a token happens after this function returns it.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -301,6 +304,19 @@ static void url_for_log(const char *url, char *out, size_t size)
         }                                                                                 \
     } while (0)
 
+/* Bodies that must never reach a log: the caller says so, and IMDS answers that are
+ * secrets by nature are recognised here too, in case a caller forgets. */
+static bool body_is_secret(const ec2ha_http_request *req)
+{
+    if (req->secret_body)
+        return true;
+    if (!req->is_imds)
+        return false;
+    return strstr(req->url, "/api/token") != NULL ||
+           strstr(req->url, "/iam/security-credentials") != NULL ||
+           strstr(req->url, "/identity-credentials/") != NULL;
+}
+
 ec2ha_rc ec2ha_http_perform(const ec2ha_http_options *opts, const ec2ha_http_request *req,
                             ec2ha_deadline deadline, ec2ha_http_response *out, ec2ha_error *err)
 {
@@ -367,7 +383,7 @@ ec2ha_rc ec2ha_http_perform(const ec2ha_http_options *opts, const ec2ha_http_req
     env_ca = getenv("AWS_CA_BUNDLE");
     if (opts->ca_bundle != NULL && opts->ca_bundle[0] != '\0') {
         ca_bundle = opts->ca_bundle;
-        snprintf(ca_source, sizeof(ca_source), "the ca_bundle option");
+        snprintf(ca_source, sizeof(ca_source), "ca_bundle (option, $AWS_CA_BUNDLE or profile)");
     } else if (env_ca != NULL && env_ca[0] != '\0') {
         ca_bundle = env_ca;
         snprintf(ca_source, sizeof(ca_source), "$AWS_CA_BUNDLE");
@@ -454,9 +470,13 @@ ec2ha_rc ec2ha_http_perform(const ec2ha_http_options *opts, const ec2ha_http_req
 
     if (cc == CURLE_OK) {
         if (out->body.len > 0 && ec2ha_log_enabled(EC2HA_LOG_TRACE)) {
-            ec2ha_trace("%s %s response body: %.*s", req->method, url_log,
-                        (int)(out->body.len > 65536 ? 65536 : out->body.len),
-                        ec2ha_buf_str(&out->body));
+            if (body_is_secret(req))
+                ec2ha_trace("%s %s response body: (%zu bytes, secret, not logged)",
+                            req->method, url_log, out->body.len);
+            else
+                ec2ha_trace("%s %s response body: %.*s", req->method, url_log,
+                            (int)(out->body.len > 65536 ? 65536 : out->body.len),
+                            ec2ha_buf_str(&out->body));
         }
         out->status = status;
         if (x.date[0] != '\0') {

@@ -61,6 +61,22 @@ def test_stale_describe_after_the_stop_does_not_give_early_success(ec2sim_factor
     assert len(_after(calls(sim, "DescribeInstances"), stop["seq"])) >= 6
 
 
+def test_stale_old_stopped_is_not_believed(ec2sim_factory, tmp_path):
+    """A stale view can show an OLD stopped: the instance was started a moment ago."""
+    sim = _sim_with(ec2sim_factory, tmp_path)
+    sim.set(NODE2, state="stopped")
+    sim.fault(action="StartInstances", kind="stale", calls=40)
+    sim.boto3_client().start_instances(InstanceIds=[NODE2])
+    seq = sim.mark()
+    res = fence(sim, tmp_path, "-o", "off", "-n", NODE2, FAST)
+    # not "Already OFF": EC2 itself said pending/running, so it was stopped and waited for
+    assert (res.returncode, res.stdout) == (0, "Success: Powered OFF\n"), res.stderr
+    stopped = [e for e in state_events(sim, NODE2, since=seq) if e["state"] == "stopped"]
+    assert stopped and stopped[0]["ts"] <= res.exited_at
+    assert "stale" in res.stderr
+    assert instance_state(sim, NODE2) == "stopped"
+
+
 def test_stop_never_visible_is_a_failure_even_if_it_happened(ec2sim_factory, tmp_path):
     sim = _sim_with(ec2sim_factory, tmp_path)
     sim.fault(action="StopInstances", kind="stale", calls=100000)
@@ -129,17 +145,20 @@ def test_stop_is_forced_with_skip_os_shutdown(ec2sim_factory, tmp_path):
     res = fence(sim, tmp_path, "-o", "off", "-n", NODE2, FAST)
     assert (res.returncode, res.stdout) == (0, "Success: Powered OFF\n"), res.stderr
     # SkipOsShutdown was sent (and refused), then the stop went through without it
-    assert [c["code"] for c in calls(sim, "StopInstances")] == ["UnknownParameter", "Success"]
+    # (the last call is the cross-check of the stopped state, without SkipOsShutdown now)
+    assert [c["code"] for c in calls(sim, "StopInstances")] == \
+        ["UnknownParameter", "Success", "Success"]
     assert "SkipOsShutdown" in res.stderr
     assert _stops_log(tmp_path) == [NODE2 + " force=true"]
     assert res.elapsed < 10
 
 
-def test_skip_os_shutdown_accepted_in_one_call(ec2sim_factory, tmp_path):
+def test_skip_os_shutdown_accepted_at_once(ec2sim_factory, tmp_path):
     sim = _sim_with(ec2sim_factory, tmp_path, hook=True, stop_delay=60, force_stop_delay=0.3)
     res = fence(sim, tmp_path, "-o", "off", "-n", NODE2, FAST)
     assert (res.returncode, res.stdout) == (0, "Success: Powered OFF\n"), res.stderr
-    assert [c["code"] for c in calls(sim, "StopInstances")] == ["Success"]
+    # the stop, then the cross-check of the stopped state
+    assert [c["code"] for c in calls(sim, "StopInstances")] == ["Success", "Success"]
     assert _stops_log(tmp_path) == [NODE2 + " force=true"]
 
 
@@ -151,7 +170,7 @@ def test_skip_os_shutdown_false_is_not_sent(ec2sim_factory, tmp_path):
                                                  skip_os_shutdown="false",
                                                  stonith_status_sleep=0.2))
     assert (res.returncode, res.stdout) == (0, "Success: Powered OFF\n"), res.stderr
-    assert [c["code"] for c in calls(sim, "StopInstances")] == ["Success"]
+    assert [c["code"] for c in calls(sim, "StopInstances")] == ["Success", "Success"]
     res = fence(sim, tmp_path, "-o", "validate-all", "--skip-os-shutdown=perhaps")
     assert res.returncode == 1 and "skip_os_shutdown" in res.stderr
 
@@ -161,7 +180,7 @@ def test_target_already_stopping_gets_the_forced_stop(ec2sim_factory, tmp_path):
     sim.set(NODE2, state="stopping", delay=60)     # a graceful stop that would hang
     res = fence(sim, tmp_path, "-o", "off", "-n", NODE2, FAST)
     assert (res.returncode, res.stdout) == (0, "Success: Powered OFF\n"), res.stderr
-    assert [c["code"] for c in calls(sim, "StopInstances")] == ["Success"]
+    assert [c["code"] for c in calls(sim, "StopInstances")] == ["Success", "Success"]
     assert [e["instance_id"] for e in sim.events(type="force")] == [NODE2]
     assert res.elapsed < 10
 
@@ -182,7 +201,7 @@ def test_throttling_and_5xx_during_off_are_retried(ec2sim_factory, tmp_path):
     res = fence(sim, tmp_path, "-o", "off", "-n", NODE2, FAST)
     assert (res.returncode, res.stdout) == (0, "Success: Powered OFF\n"), res.stderr
     assert [c["code"] for c in calls(sim, "StopInstances")] == \
-        ["InternalError", "InternalError", "Success"]
+        ["InternalError", "InternalError", "Success", "Success"]
     assert [c["code"] for c in calls(sim, "DescribeInstances")][:2] == \
         ["RequestLimitExceeded", "RequestLimitExceeded"]
     assert instance_state(sim, NODE2) == "stopped"
@@ -308,8 +327,8 @@ def test_never_stops_its_own_instance_known_only_from_the_cib(ec2sim_factory, tm
 
 def test_delay_applies_to_off_only(ec2sim_factory, tmp_path):
     sim = _sim_with(ec2sim_factory, tmp_path)
-    res = fence(sim, tmp_path, "-o", "status", "-n", NODE2, "--delay=2")
-    assert res.returncode == 0 and res.elapsed < 2
+    res = fence(sim, tmp_path, "-o", "status", "-n", NODE2, "--delay=6")
+    assert res.returncode == 0 and res.elapsed < 6
     res = fence(sim, tmp_path, "-o", "off", "-n", NODE2, "--delay=1.5", FAST)
     assert (res.returncode, res.stdout) == (0, "Success: Powered OFF\n"), res.stderr
     assert res.elapsed >= 1.5
