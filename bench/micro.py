@@ -20,7 +20,10 @@ from common import (ACCESS_KEY, ALLOC, API_IP, AWSEIP, EC2SIM_DIR, EIP, EIP_ADDR
                     log, measure, median, write_aws_files)
 import profile_ours
 
-STOP_DELAY = 1.0          # ec2sim's configured (force-)stop time of the fence target
+STOP_DELAY = 1.0          # ec2sim's default (force-)stop time of the instances
+# fence off: the target's stop time per repetition (the same for ours and the anchor in one
+# repetition), spread over a second so that a poll interval cannot line up with it
+OFF_STOP_DELAYS = [1.0, 1.55, 1.3, 1.85, 1.15, 1.7, 1.45, 1.95, 1.05, 1.6, 1.35, 1.9]
 SYSTEM_CAS = "/etc/ssl/certs/ca-certificates.crt"
 # How the test CA is trusted.  "bundle" (default): AWS_CA_BUNDLE = Debian's system CA bundle
 # plus the test CA -- the file every agent parses on a real node today (libcurl's, botocore's
@@ -79,6 +82,16 @@ def setup_namespace(workdir):
     /etc/hosts that maps the real endpoint name to ec2sim."""
     subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
     subprocess.run(["ip", "addr", "add", IMDS_IP + "/32", "dev", "lo"], check=True)
+    # No delayed ACKs on this namespace's local routes.  ec2sim (Python's http.server, Nagle
+    # on) writes a response's headers and body in separate segments; with the client's 40 ms
+    # delayed ACK every request on a kept-alive connection stalls ~40 ms -- an artifact of the
+    # stand-in that real EC2 endpoints do not have.  quickack removes it for every client alike.
+    routes = subprocess.run(["ip", "route", "show", "table", "local"], capture_output=True,
+                            text=True, check=True).stdout
+    for r in routes.splitlines():
+        if r.startswith("local ") and "quickack" not in r:
+            subprocess.run(["ip", "route", "replace", "table", "local"] + r.split() +
+                           ["quickack", "1"], check=True)
     hosts = os.path.join(workdir, "hosts")
     with open(hosts, "w") as f:
         f.write("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
@@ -165,6 +178,7 @@ class Bench:
     def __init__(self, ctx):
         self.ctx = ctx
         self.results = []
+        self.rep = 0
 
     def pair(self, key, title, ours, anchor, reps, prep=None, post=None, warmup=True,
              timeout=180.0):
@@ -186,6 +200,7 @@ class Bench:
             for name, side in sides:
                 self._one(res, name, side, prep, post, record=False, timeout=timeout)
         for i in range(reps):
+            self.rep = i
             order = sides if i % 2 == 0 else list(reversed(sides))
             for name, side in order:
                 self._one(res, name, side, prep, post, record=True, timeout=timeout)
@@ -253,7 +268,8 @@ def run(args, workdir):
     write_aws_files(home)
     reps, off_reps, list_reps = args.reps, args.off_reps, args.list_reps
     out = {"config": {"reps": reps, "off_reps": off_reps, "list_reps": list_reps,
-                      "stop_delay": STOP_DELAY, "list_instances": args.list_n + 2,
+                      "stop_delay": STOP_DELAY, "off_stop_delays": OFF_STOP_DELAYS[:off_reps],
+                      "list_instances": args.list_n + 2,
                       "endpoint": "https://%s (ec2sim on %s:443, private /etc/hosts)"
                                   % (ENDPOINT_HOST, API_IP),
                       "imds": "http://%s:80 (ec2sim IMDSv2)" % IMDS_IP},
@@ -452,9 +468,10 @@ def fence_off(b, sim, sides, reps):
     """off of a running target: wall from invocation to exit, minus ec2sim's configured stop
     time; and the agent's exit measured against the `stopped` event in ec2sim's log."""
     def prep(_name):
-        sim.set(NODE2, state="running")
+        d = OFF_STOP_DELAYS[b.rep % len(OFF_STOP_DELAYS)]
+        sim.set(NODE2, state="running", stop_delay=d, force_stop_delay=d)
         sim.wait_state(NODE2, "running", timeout=30)
-        return {"seq0": max([e.get("seq", 0) for e in sim.events()] or [0])}
+        return {"seq0": max([e.get("seq", 0) for e in sim.events()] or [0]), "stop_delay": d}
 
     def post(_name, c, s):
         evs = [e for e in sim.events(since=s.get("seq0", 0))
@@ -464,7 +481,7 @@ def fence_off(b, sim, sides, reps):
         stopped = [e for e in evs if e.get("type") == "state" and e.get("state") == "stopped"]
         if not stopped:
             return "no `stopped` event for %s in ec2sim's log" % NODE2
-        s["past_stop"] = c.wall - STOP_DELAY
+        s["past_stop"] = c.wall - s["stop_delay"]
         s["exit_after_stopped"] = c.t_end - stopped[0]["ts"]
         if stop_call:
             s["stop_call_after_start"] = stop_call[0]["ts"] - c.t_start
@@ -473,9 +490,10 @@ def fence_off(b, sim, sides, reps):
                                                                           c.t_end)
         return None
     ours, anchor = sides["fence-off"]
-    b.pair("fence-off", "fence off (stop time %.1f s)" % STOP_DELAY, ours, anchor, reps,
-           prep=prep, post=post, timeout=180)
-    sim.set(NODE2, state="running")
+    b.pair("fence-off", "fence off (stop time %.2f-%.2f s)" % (
+        min(OFF_STOP_DELAYS[:reps]), max(OFF_STOP_DELAYS[:reps])), ours, anchor, reps,
+        prep=prep, post=post, timeout=180)
+    sim.set(NODE2, state="running", stop_delay=STOP_DELAY, force_stop_delay=STOP_DELAY)
 
 
 def main_inner(args):

@@ -196,9 +196,15 @@ def markdown(results):
   `region=`); resource agents get the OCF environment (`OCF_RESKEY_*`, `CIB_file` with
   `stonith-enabled=true` for ours). awseip runs with `api_delay=0` (its default sleeps 3 s after
   each associate/disassociate; left at the default its start/stop wall times are 3 s longer).
-- `off`: ec2sim stops the target %.1f s after StopInstances (`force_stop_delay`); "wall past stop
-  time" = invocation-to-exit minus that; "exit after `stopped`" = agent exit minus the
-  `stopped` event in ec2sim's log (how long the agent takes to notice and return).
+- `off`: ec2sim stops the target %s s after StopInstances (`force_stop_delay`, varied per
+  repetition, the same for both agents in a repetition, so that a poll interval cannot line up
+  with it); "wall past stop time" = invocation-to-exit minus that repetition's stop time;
+  "exit after `stopped`" = agent exit minus the `stopped` event in ec2sim's log (how long the
+  agent takes to notice and return).
+- ec2sim (Python's http.server, Nagle on) writes a response's headers and body in two segments;
+  against a client's delayed ACK each request on a kept-alive connection stalls ~40 ms, which
+  real EC2 endpoints do not do. The namespace's local routes have `quickack 1`, which removes
+  the stall for every client alike.
 - `list`: ec2sim holds %s instances; both agents page through DescribeInstances.
 """ % (cfg.get("reps", "?"), cfg.get("off_reps", "?"), cfg.get("list_reps", "?"),
        "`https://ec2.us-east-1.amazonaws.com`",
@@ -209,7 +215,9 @@ def markdown(results):
                   "of /etc/ssl/certs (bundle file and hashed directory) and every program uses "
                   "its default trust store, as on a real node",
         "test-ca": "the test CA alone (BENCH_TRUST=test-ca: cheaper for everybody than a real "
-                   "node)"}.get(cfg.get("trust", "bundle"), "?"), cfg.get("stop_delay", 1.0),
+                   "node)"}.get(cfg.get("trust", "bundle"), "?"),
+       "%.2f-%.2f" % (min(cfg.get("off_stop_delays") or [1.0]),
+                      max(cfg.get("off_stop_delays") or [1.0])),
        "{:,}".format(cfg.get("list_instances", 0)) if cfg.get("list_instances") else "?"))
     L.append("## Results (medians)")
     L.append("")
