@@ -180,7 +180,6 @@ static ec2ha_rc ensure_aws(eip_ctx *ctx, ec2ha_error *err)
 {
     ec2ha_rc rc = EC2HA_OK;
     ec2ha_creds_options copts;
-    ec2ha_ec2_config ecfg;
 
     if (ctx->ec2 != NULL) {
         return EC2HA_OK;
@@ -203,14 +202,7 @@ static ec2ha_rc ensure_aws(eip_ctx *ctx, ec2ha_error *err)
         }
         ctx->aws_ready = true;
     }
-    memset(&ecfg, 0, sizeof(ecfg));
-    ecfg.endpoint = ctx->aws.endpoint;
-    ecfg.region = ctx->aws.region;
-    ecfg.access_key_id = ctx->aws.access_key_id;
-    ecfg.secret_access_key = ctx->aws.secret_access_key;
-    ecfg.session_token = ctx->aws.session_token;
-    ecfg.http.ca_bundle = ctx->aws.ca_bundle;
-    return ec2ha_ec2_client_new(&ecfg, &ctx->ec2, err);
+    return ec2ha_ec2_client_new_from_aws(&ctx->aws, NULL, &ctx->ec2, err);
 }
 
 static ec2ha_rc ensure_instance_id(eip_ctx *ctx, ec2ha_error *err)
