@@ -193,8 +193,10 @@ def markdown(results):
   awseip's shell waits for its `curl` and `aws` children, so they count. Wall = monotonic
   clock around fork and reap.
 - Fence agents get their options on stdin as Pacemaker's fencer sends them (`action=`, `plug=`,
-  `region=`); resource agents get the OCF environment (`OCF_RESKEY_*`, `CIB_file` with
-  `stonith-enabled=true` for ours). awseip runs with `api_delay=0` (its default sleeps 3 s after
+  `region=`); resource agents get the OCF environment (`OCF_RESKEY_*`; for ours `CIB_file`: a
+  CIB with `stonith-enabled=true` and `validate-with="none"`, since with a schema libcib's file
+  backend parses Pacemaker's whole RelaxNG schema on every sign-on, work a live cluster does in
+  pacemaker-based, not in the agent). awseip runs with `api_delay=0` (its default sleeps 3 s after
   each associate/disassociate; left at the default its start/stop wall times are 3 s longer).
 - `off`: ec2sim stops the target %s s after StopInstances (`force_stop_delay`, varied per
   repetition, the same for both agents in a repetition, so that a poll interval cannot line up
