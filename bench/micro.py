@@ -15,7 +15,7 @@ import subprocess
 import sys
 import time
 
-from common import (ACCESS_KEY, ALLOC, API_IP, AWSEIP, EC2SIM_DIR, EIP, EIP_ADDR, ENDPOINT_HOST,
+from common import (ALLOC, API_IP, AWSEIP, EC2SIM_DIR, EIP, EIP_ADDR, ENDPOINT_HOST,
                     FENCE_AWS, FENCE_EC2, IMDS_IP, NODE1, NODE2, OCF_ROOT, REGION, clean_env,
                     log, measure, median, write_aws_files)
 import profile_ours

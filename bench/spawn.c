@@ -13,7 +13,9 @@
  * Forked from this static, tiny process, the child's maxrss is its own.  The CPU reported is
  * the child's user+sys including every descendant it waited for (wait4 semantics).
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
