@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 #include <curl/curl.h>
 
@@ -36,6 +37,8 @@
 
 #define HTTP_USER_AGENT "ec2ha/" EC2HA_VERSION
 #define HTTP_DATE_MAX 128
+/* OpenSSL's hashed certificate directory (Debian's ca-certificates keeps it current). */
+#define HTTP_SYSTEM_CA_DIR "/etc/ssl/certs"
 #define HTTP_URL_LOG_MAX 256
 
 static CURL *g_curl;            /* the process's one easy handle */
@@ -295,6 +298,13 @@ static void url_for_log(const char *url, char *out, size_t size)
     out[n] = '\0';
 }
 
+static bool system_ca_dir_usable(void)
+{
+    struct stat st;
+
+    return stat(HTTP_SYSTEM_CA_DIR, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
 #define SETOPT(opt, val)                                                                  \
     do {                                                                                  \
         if (curl_easy_setopt(g_curl, (opt), (val)) != CURLE_OK) {                         \
@@ -405,6 +415,14 @@ ec2ha_rc ec2ha_http_perform(const ec2ha_http_options *opts, const ec2ha_http_req
     SETOPT(CURLOPT_SSL_VERIFYHOST, 2L);
     if (ca_bundle != NULL) {
         SETOPT(CURLOPT_CAINFO, ca_bundle);
+    } else if (system_ca_dir_usable()) {
+        /*
+         * The system store as a hashed directory: OpenSSL then reads only the issuer it
+         * needs, instead of parsing the whole bundle file (~150 certificates, about 60 %
+         * of an agent call's CPU) on every run.  Same trust, same verification.
+         */
+        SETOPT(CURLOPT_CAINFO, (char *)NULL);
+        SETOPT(CURLOPT_CAPATH, HTTP_SYSTEM_CA_DIR);
     }
     if (req->is_imds) {
         SETOPT(CURLOPT_PROXY, "");
