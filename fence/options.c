@@ -139,8 +139,11 @@ const ec2ha_option fence_options[] = {
     { "shell_timeout", 0, "shell-timeout", NULL, EC2HA_OPT_SECONDS, "3", 0, "seconds",
       "Wait X seconds for cmd prompt after issuing command",
       "Extra time for the calls around the power change.", NULL },
-    { "stonith_status_sleep", 0, "stonith-status-sleep", NULL, EC2HA_OPT_SECONDS, "1", 0,
-      "seconds", "Sleep X seconds between status calls during a STONITH action", NULL, NULL },
+    { "stonith_status_sleep", 0, "stonith-status-sleep", NULL, EC2HA_OPT_SECONDS, "0.25", 0,
+      "seconds", "Sleep X seconds between status calls during a STONITH action",
+      "Sleep X seconds between status calls during a STONITH action. The default, 0.25 s "
+      "(fence_aws: 1 s), notices the stop sooner; four DescribeInstances calls a second "
+      "stay far below EC2's request rate limits.", NULL },
     { "retry_on", 0, "retry-on", NULL, EC2HA_OPT_INT, "1", 0, "attempts",
       "Count of attempts to retry power on", NULL, NULL },
 };
