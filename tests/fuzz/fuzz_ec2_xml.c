@@ -1,4 +1,9 @@
-/* libFuzzer harness: every EC2 response parser on the same input. */
+/*
+ * libFuzzer harness: every EC2 response parser (DescribeInstances with its
+ * pagination token, DescribeAddresses, Stop/StartInstances, AssociateAddress,
+ * <return> answers and the error body) on the same input, then a walk over
+ * whatever was parsed, as the agents read it.
+ */
 #include <stdint.h>
 #include <stdlib.h>
 
@@ -23,6 +28,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     (void)ec2ha_ec2_parse_state_change(xml, size, &change, &err);
     (void)ec2ha_ec2_parse_associate_address(xml, size, &association_id, &err);
     (void)ec2ha_ec2_parse_return(xml, size, &err);
+
+    for (size_t i = 0; i < instances.count; i++) {
+        const ec2ha_instance *inst = &instances.items[i];
+
+        (void)ec2ha_instance_tag(inst, "Name");
+        (void)ec2ha_instance_state_str(inst->state);
+        for (size_t j = 0; j < inst->n_interfaces; j++) {
+            (void)inst->interfaces[j].device_index;
+        }
+    }
+    (void)ec2ha_instance_state_str(change.current);
+    (void)ec2ha_instance_state_str(change.previous);
     ec2ha_instance_list_free(&instances);
     ec2ha_address_list_free(&addresses);
     ec2ha_state_change_free(&change);
