@@ -846,6 +846,12 @@ ec2ha_rc ec2ha_opts_parse_argv(ec2ha_opt_values *v, int argc, char **argv, int *
         if (rc != EC2HA_OK) {
             goto cleanup;
         }
+        if ((v->table[ec2ha_opts__target(v->table, v->n, (size_t)row)].flags
+             & EC2HA_OPT_SECRET) != 0) {
+            ec2ha_warn("%s was given on the command line, where every local user can read it "
+                       "in the process list (ps); pass it on standard input, in a profile or "
+                       "through the instance role instead", shown);
+        }
     }
     if (next_arg_out != NULL) {
         *next_arg_out = optind;
