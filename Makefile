@@ -48,7 +48,8 @@ PROGRAMS  := $(if $(FENCE_SRC),$(BUILD)/fence_ec2) $(if $(EIP_SRC),$(BUILD)/eip)
              $(if $(CLI_SRC),$(BUILD)/ec2ha)
 
 .PHONY: all lib programs unit asan valgrind check deps clean install uninstall demo bench \
-        fuzz test-ec2sim test-agents test-asan-agents cluster-tests man help
+        fuzz test-ec2sim test-agents test-asan-agents cluster-tests man help install-for-tests \
+        package-test
 .DEFAULT_GOAL := all
 
 all: $(BUILD)/libec2ha.a $(PROGRAMS) $(UNIT_BIN)
@@ -111,17 +112,31 @@ test-asan-agents:
 cluster-tests: all
 	@if [ -x tests/cluster/run ]; then tests/cluster/run; fi
 
+# make install/uninstall into a DESTDIR, options in --help/metadata/man, the docs against the
+# code, and the .deb: built in a scratch copy of the tree, lintian, and (root) dpkg -i inside
+# a private overlay of /usr, /etc, /var, Pacemaker's metadata commands, dpkg -r.
+package-test: programs man
+	@EC2HA_BUILD=$(abspath $(BUILD)) $(PYTHON) -m pytest -q -p no:cacheprovider tests/package
+
 fuzz:
 	@if [ -x tests/fuzz/run ]; then tests/fuzz/run; fi
+
+# As root, the programs are installed before the agent tests so Pacemaker's own tools
+# (stonith_admin, crm_resource) find them; the cluster tests need them installed too.
+install-for-tests: all
+	@if [ "$$(id -u)" = 0 ]; then $(MAKE) -s install PREFIX=/usr >/dev/null && \
+	    echo "installed into /usr for the tests"; fi
 
 check: deps
 	$(MAKE) all
 	$(MAKE) unit
 	$(MAKE) asan
 	$(MAKE) test-ec2sim
+	$(MAKE) install-for-tests
 	$(MAKE) test-agents
 	$(MAKE) test-asan-agents
 	$(MAKE) fuzz
+	$(MAKE) package-test
 	$(MAKE) cluster-tests
 	@echo "make check: all suites passed"
 
@@ -139,9 +154,9 @@ man: $(PROGRAMS)
 	@if [ -x $(BUILD)/eip ]; then OCF_ROOT=/usr/lib/ocf $(BUILD)/eip manpage > $(BUILD)/man/ocf_ec2ha_eip.7; fi
 	@if [ -x $(BUILD)/ec2ha ]; then $(BUILD)/ec2ha manpage > $(BUILD)/man/ec2ha.8; fi
 
-install: all man
+install: programs man
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(OCFDIR) $(DESTDIR)$(MANDIR)/man7 \
-	    $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(DOCDIR)/crm-examples
+	    $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(DOCDIR)/crm-examples $(DESTDIR)$(DOCDIR)/docs
 	@if [ -x $(BUILD)/fence_ec2 ]; then install -m 0755 $(BUILD)/fence_ec2 $(DESTDIR)$(SBINDIR)/fence_ec2; \
 	    install -m 0644 $(BUILD)/man/fence_ec2.8 $(DESTDIR)$(MANDIR)/man8/; fi
 	@if [ -x $(BUILD)/eip ]; then install -m 0755 $(BUILD)/eip $(DESTDIR)$(OCFDIR)/eip; \
@@ -149,7 +164,9 @@ install: all man
 	@if [ -x $(BUILD)/ec2ha ]; then install -m 0755 $(BUILD)/ec2ha $(DESTDIR)$(SBINDIR)/ec2ha; \
 	    install -m 0644 $(BUILD)/man/ec2ha.8 $(DESTDIR)$(MANDIR)/man8/; fi
 	@for f in crm-examples/*; do [ -f "$$f" ] && install -m 0644 "$$f" $(DESTDIR)$(DOCDIR)/crm-examples/ || true; done
-	@for f in docs/iam-policy.json README.md; do [ -f "$$f" ] && install -m 0644 "$$f" $(DESTDIR)$(DOCDIR)/ || true; done
+	@if [ -f README.md ]; then install -m 0644 README.md $(DESTDIR)$(DOCDIR)/; fi
+	@for f in docs/*; do [ -f "$$f" ] && install -m 0644 "$$f" $(DESTDIR)$(DOCDIR)/docs/ || true; done
+	@if [ -f docs/iam-policy.json ]; then ln -sfn docs/iam-policy.json $(DESTDIR)$(DOCDIR)/iam-policy.json; fi
 
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/fence_ec2 $(DESTDIR)$(SBINDIR)/ec2ha $(DESTDIR)$(OCFDIR)/eip \

@@ -34,6 +34,8 @@ typedef struct fence_target {
     bool call_failed;             /* the last StartInstances was refused: retry soon */
     int64_t last_call_ms;
     ec2ha_error last_err;         /* last failure to read or change it */
+    bool from_cib;                /* id is the node's ec2-instance-id attribute */
+    bool record_checked;          /* ... and fence_target_check_record found it sound */
 } fence_target;
 
 typedef enum fence_power {
@@ -99,9 +101,22 @@ static ec2ha_rc read_state(fence_ctx *ctx, fence_target *t, ec2ha_deadline d, ec
     ec2ha_instance inst = { 0 };
     ec2ha_rc rc = ec2ha_ec2_describe_instance(ctx->ec2, t->id, d, &inst, err);
 
+    /* A CIB record is checked before its first answer is believed (stale records). */
+    if (t->from_cib && !t->record_checked && (rc == EC2HA_OK || rc == EC2HA_ERR_NOT_FOUND)) {
+        ec2ha_rc crc = fence_target_check_record(ctx, t->plug, t->id,
+                                                 rc == EC2HA_OK ? &inst : NULL, err);
+        if (crc != EC2HA_OK) {
+            ec2ha_instance_free(&inst);
+            return crc;
+        }
+        t->record_checked = true;
+    }
     if (rc == EC2HA_ERR_NOT_FOUND) {
-        ec2ha_error_set(err, rc, "instance %s (plug '%s') does not exist at %s (region %s)",
-                        t->id, t->plug, ctx->aws.endpoint, ctx->aws.region);
+        ec2ha_error_set(err, rc, "instance %s (plug '%s'%s) does not exist at %s (region %s)%s",
+                        t->id, t->plug, t->from_cib ? ", from the CIB's ec2-instance-id" : "",
+                        ctx->aws.endpoint, ctx->aws.region,
+                        t->from_cib ? "; if the node was rebuilt, run 'ec2ha register' on it"
+                                    : "");
         return rc;
     }
     if (rc != EC2HA_OK) {
@@ -138,7 +153,7 @@ static ec2ha_rc resolve_targets(fence_ctx *ctx, fence_target **out, size_t *n_ou
         t[i].plug = s->plugs[i];
         t[i].state = EC2HA_STATE_UNKNOWN;
         ec2ha_error_clear(&t[i].last_err);
-        ec2ha_rc rc = fence_target_resolve(ctx, s->plugs[i], &t[i].id, err);
+        ec2ha_rc rc = fence_target_resolve(ctx, s->plugs[i], &t[i].id, &t[i].from_cib, err);
         if (rc != EC2HA_OK) {
             for (size_t j = 0; j < i; j++)
                 free(t[j].id);
@@ -773,8 +788,10 @@ static ec2ha_rc do_list(fence_ctx *ctx, bool with_status, ec2ha_error *err)
 /*
  * One small authenticated call.  On EC2 (IMDS answers): DescribeInstances of
  * this node's own instance, which also proves region and account are right
- * and that the race guard would let this node fence.  Elsewhere: a
- * DescribeInstances DryRun.
+ * and that the race guard would let this node fence.  When this node's own
+ * instance cannot be determined, the race guard refuses every off, so the
+ * device is not healthy: monitor fails, unless skip_race_check=true (fencing
+ * from outside EC2), where a DescribeInstances DryRun proves the rest.
  */
 static ec2ha_rc do_monitor(fence_ctx *ctx, ec2ha_error *err)
 {
@@ -805,8 +822,15 @@ static ec2ha_rc do_monitor(fence_ctx *ctx, ec2ha_error *err)
                    ec2ha_instance_state_str(st));
         return EC2HA_OK;
     }
-    ec2ha_debug("monitor: not on EC2 or no instance metadata (%s): DescribeInstances DryRun",
-                e.message);
+    if (!ctx->s->skip_race_check)
+        return ec2ha_error_set(err, EC2HA_ERR_REFUSED,
+                               "race guard: cannot determine this node's own instance (%s), so "
+                               "every off and reboot from this node would be refused. Fix "
+                               "instance metadata access (IMDSv2, hop limit), or set "
+                               "skip_race_check=true only when this fence device runs outside "
+                               "EC2", e.message);
+    ec2ha_debug("monitor: skip_race_check=true and no instance metadata (%s): "
+                "DescribeInstances DryRun", e.message);
     ec2ha_describe_instances_query q = { 0 };
     ec2ha_instance_list list = { 0 };
     q.dry_run = true;

@@ -145,9 +145,24 @@ void fence_filter_free(fence_filter_set *f);
 /* "i-" followed by 8 or 17 lower-case hex digits. */
 bool fence_is_instance_id(const char *s);
 
-/* plug -> instance id (heap string), following settings.identity. */
+/* plug -> instance id (heap string), following settings.identity.  *from_cib_out:
+ * the id is the node's ec2-instance-id attribute (check it with fence_target_check_record). */
 ec2ha_rc fence_target_resolve(fence_ctx *ctx, const char *plug, char **instance_id_out,
-                              ec2ha_error *err);
+                              bool *from_cib_out, ec2ha_error *err);
+
+/*
+ * Cross-check a CIB record plug -> id against `inst` (DescribeInstances of id,
+ * NULL when EC2 does not know it).  EC2HA_ERR_REFUSED, naming both instances,
+ * when the record contradicts the cluster or EC2:
+ *  - another node of the CIB has the same ec2-instance-id, or the instance's
+ *    tag_key value or private DNS host name is another node's name;
+ *  - the instance is stopped, terminated, unknown, or carries another tag_key
+ *    value, and a non-terminated instance tagged tag_key=plug that is not
+ *    stopped exists (the node was rebuilt: the record names its old instance).
+ * The second check costs one DescribeInstances, only in those cases.
+ */
+ec2ha_rc fence_target_check_record(fence_ctx *ctx, const char *plug, const char *id,
+                                   const ec2ha_instance *inst, ec2ha_error *err);
 
 /* The CIB, connected once; NULL (with a debug line) when unreachable. */
 ec2ha_cluster *fence_cib(fence_ctx *ctx);

@@ -61,7 +61,7 @@ static ec2ha_rc setup_aws(fence_ctx *ctx, ec2ha_error *err)
 {
     const fence_settings *s = ctx->s;
     ec2ha_creds_options co = { 0 };
-    ec2ha_ec2_config cfg = { 0 };
+    ec2ha_http_options http = { 0 };
     ec2ha_error e;
     ec2ha_rc rc;
 
@@ -91,16 +91,9 @@ static ec2ha_rc setup_aws(fence_ctx *ctx, ec2ha_error *err)
         ec2ha_error_prefix(err, "Unable to connect to AWS");
         return rc;
     }
-    cfg.endpoint = ctx->aws.endpoint;
-    cfg.region = ctx->aws.region;
-    cfg.access_key_id = ctx->aws.access_key_id;
-    cfg.secret_access_key = ctx->aws.secret_access_key;
-    cfg.session_token = ctx->aws.session_token;
-    cfg.http.ca_bundle = ctx->aws.ca_bundle;
-    cfg.http.proxy = s->proxy;
-    cfg.http.connect_timeout_ms = (long)s->connect_timeout_ms;
-    cfg.http.max_response_bytes = 0;
-    rc = ec2ha_ec2_client_new(&cfg, &ctx->ec2, err);
+    http.proxy = s->proxy;
+    http.connect_timeout_ms = (long)s->connect_timeout_ms;
+    rc = ec2ha_ec2_client_new_from_aws(&ctx->aws, &http, &ctx->ec2, err);
     if (rc != EC2HA_OK)
         ec2ha_error_prefix(err, "Unable to set up the EC2 client");
     return rc;

@@ -5,6 +5,11 @@
  * node's ec2-instance-id attribute in the CIB (an unreachable CIB only skips
  * this step); otherwise an exact tag:<tag_key>=<plug> match that must find
  * exactly one non-terminated instance.  `identity` restricts this to one step.
+ *
+ * The CIB attribute is permanent and only rewritten by eip start/monitor or
+ * `ec2ha register`, so it goes stale when a node is rebuilt on a new instance.
+ * A stale record must never turn into "Already OFF" for a node that runs:
+ * fence_target_check_record() cross-checks it against EC2 and the CIB.
  */
 #include <ctype.h>
 #include <stdlib.h>
@@ -92,22 +97,16 @@ static const char *const non_terminated[] = {
     "pending", "running", "shutting-down", "stopping", "stopped"
 };
 
-static ec2ha_rc lookup_tag(fence_ctx *ctx, const char *plug, char **id_out, ec2ha_error *err)
+/* Non-terminated instances with tag <tag_key>=<plug> (EC2's filter; callers keep exact matches). */
+static ec2ha_rc describe_by_tag(fence_ctx *ctx, const char *plug, ec2ha_instance_list *list,
+                                ec2ha_error *err)
 {
     const char *key = ctx->s->tag_key;
     char *tag_filter = NULL;
-    ec2ha_instance_list list = { 0 };
-    ec2ha_buf names;
-    ec2ha_rc rc = EC2HA_ERR_NOMEM;
-    size_t matches = 0;
-    const ec2ha_instance *match = NULL;
+    ec2ha_rc rc;
 
-    ec2ha_buf_init(&names, 4096);
-    if (asprintf(&tag_filter, "tag:%s", key) < 0) {
-        tag_filter = NULL;
-        ec2ha_error_set(err, rc, "out of memory");
-        goto done;
-    }
+    if (asprintf(&tag_filter, "tag:%s", key) < 0)
+        return ec2ha_error_set(err, EC2HA_ERR_NOMEM, "out of memory");
     const char *plug_values[] = { plug };
     ec2ha_filter filters[] = {
         { tag_filter, plug_values, 1 },
@@ -117,16 +116,36 @@ static ec2ha_rc lookup_tag(fence_ctx *ctx, const char *plug, char **id_out, ec2h
     ec2ha_describe_instances_query q = { 0 };
     q.filters = filters;
     q.n_filters = 2;
-    rc = ec2ha_ec2_describe_instances(ctx->ec2, &q, ctx->deadline, &list, err);
-    if (rc != EC2HA_OK) {
+    rc = ec2ha_ec2_describe_instances(ctx->ec2, &q, ctx->deadline, list, err);
+    if (rc != EC2HA_OK)
         ec2ha_error_prefix(err, "looking up instances with tag %s=%s", key, plug);
+    free(tag_filter);
+    return rc;
+}
+
+/* EC2 filters treat * and ? as wildcards: an exact, non-terminated match only. */
+static bool tag_match(const fence_ctx *ctx, const ec2ha_instance *inst, const char *plug)
+{
+    const char *v = ec2ha_instance_tag(inst, ctx->s->tag_key);
+    return v != NULL && strcmp(v, plug) == 0 && inst->state != EC2HA_STATE_TERMINATED;
+}
+
+static ec2ha_rc lookup_tag(fence_ctx *ctx, const char *plug, char **id_out, ec2ha_error *err)
+{
+    const char *key = ctx->s->tag_key;
+    ec2ha_instance_list list = { 0 };
+    ec2ha_buf names;
+    ec2ha_rc rc;
+    size_t matches = 0;
+    const ec2ha_instance *match = NULL;
+
+    ec2ha_buf_init(&names, 4096);
+    rc = describe_by_tag(ctx, plug, &list, err);
+    if (rc != EC2HA_OK)
         goto done;
-    }
     for (size_t i = 0; i < list.count; i++) {
         const ec2ha_instance *inst = &list.items[i];
-        const char *v = ec2ha_instance_tag(inst, key);
-        /* EC2 filters treat * and ? as wildcards: keep exact matches only. */
-        if (v == NULL || strcmp(v, plug) != 0 || inst->state == EC2HA_STATE_TERMINATED)
+        if (!tag_match(ctx, inst, plug))
             continue;
         matches++;
         match = inst;
@@ -165,16 +184,127 @@ static ec2ha_rc lookup_tag(fence_ctx *ctx, const char *plug, char **id_out, ec2h
 done:
     ec2ha_buf_free(&names);
     ec2ha_instance_list_free(&list);
-    free(tag_filter);
+    return rc;
+}
+
+/* The host name in a private DNS name ("ip-10-0-0-5" of "ip-10-0-0-5.ec2.internal"), or it whole. */
+static bool dns_names(const char *dns, const char *node)
+{
+    size_t n;
+
+    if (dns == NULL || node == NULL || dns[0] == '\0')
+        return false;
+    if (strcmp(dns, node) == 0)
+        return true;
+    n = strcspn(dns, ".");
+    return strlen(node) == n && strncmp(dns, node, n) == 0;
+}
+
+#define STALE_HINT "stale %s for node '%s': run 'ec2ha register' on %s (or start the eip " \
+                   "resource there); refusing to fence it through that record"
+
+ec2ha_rc fence_target_check_record(fence_ctx *ctx, const char *plug, const char *id,
+                                   const ec2ha_instance *inst, ec2ha_error *err)
+{
+    const char *key = ctx->s->tag_key;
+    const char *tag = inst != NULL ? ec2ha_instance_tag(inst, key) : NULL;
+    const char *dns = inst != NULL ? inst->private_dns : NULL;
+    const char *seen = inst != NULL ? ec2ha_instance_state_str(inst->state) : "unknown to EC2";
+    bool off = inst == NULL || inst->state == EC2HA_STATE_STOPPED ||
+               inst->state == EC2HA_STATE_TERMINATED;
+    ec2ha_cluster *cib = fence_cib(ctx);
+    ec2ha_cluster_node *nodes = NULL;
+    size_t n_nodes = 0;
+    ec2ha_instance_list list = { 0 };
+    ec2ha_buf others;
+    ec2ha_error e;
+    ec2ha_rc rc = EC2HA_OK;
+
+    ec2ha_buf_init(&others, 4096);
+    ec2ha_error_clear(&e);
+    /* 1. the record names what the CIB or EC2 says is another node's instance */
+    if (cib != NULL && ec2ha_cluster_list_nodes(cib, &nodes, &n_nodes, &e) == EC2HA_OK) {
+        for (size_t i = 0; i < n_nodes; i++) {
+            const ec2ha_cluster_node *nd = &nodes[i];
+            if (nd->name == NULL || strcmp(nd->name, plug) == 0)
+                continue;
+            if (nd->instance_id != NULL && strcmp(nd->instance_id, id) == 0) {
+                rc = ec2ha_error_set(err, EC2HA_ERR_REFUSED,
+                                     "nodes '%s' and '%s' both have %s=%s in the CIB: one record "
+                                     "is " STALE_HINT, plug, nd->name, EC2HA_ATTR_INSTANCE_ID,
+                                     id, EC2HA_ATTR_INSTANCE_ID, plug, plug);
+                goto done;
+            }
+            if ((tag != NULL && strcmp(tag, nd->name) == 0) || dns_names(dns, nd->name)) {
+                char why[512];
+                if (tag != NULL && strcmp(tag, nd->name) == 0)
+                    snprintf(why, sizeof why, "tag %s=%s", key, tag);
+                else
+                    snprintf(why, sizeof why, "private DNS name %s", dns);
+                rc = ec2ha_error_set(err, EC2HA_ERR_REFUSED,
+                                     "node '%s' has %s=%s in the CIB, but instance %s (%s, %s) is "
+                                     "cluster node '%s': " STALE_HINT,
+                                     plug, EC2HA_ATTR_INSTANCE_ID, id, id, seen, why, nd->name,
+                                     EC2HA_ATTR_INSTANCE_ID, plug, plug);
+                goto done;
+            }
+        }
+    } else if (cib != NULL) {
+        ec2ha_debug("cannot list the cluster's nodes to check %s=%s of '%s': %s",
+                    EC2HA_ATTR_INSTANCE_ID, id, plug, e.message);
+    }
+
+    /* 2. a live namesake: the node was rebuilt on a new instance, the record is the old one */
+    if (!off && (tag == NULL || strcmp(tag, plug) == 0))
+        goto done;              /* running under the plug's own name, or untagged: it is it */
+    rc = describe_by_tag(ctx, plug, &list, err);
+    if (rc != EC2HA_OK) {
+        ec2ha_error_prefix(err, "node '%s' has %s=%s in the CIB, which is %s; checking that no "
+                                "other instance is node '%s'", plug, EC2HA_ATTR_INSTANCE_ID, id,
+                           seen, plug);
+        goto done;
+    }
+    for (size_t i = 0; i < list.count; i++) {
+        const ec2ha_instance *other = &list.items[i];
+        if (!tag_match(ctx, other, plug) || strcmp(other->instance_id, id) == 0 ||
+            other->state == EC2HA_STATE_STOPPED)
+            continue;
+        if (ec2ha_buf_printf(&others, "%s%s (%s)", others.len > 0 ? ", " : "",
+                             other->instance_id,
+                             ec2ha_instance_state_str(other->state)) != EC2HA_OK) {
+            rc = ec2ha_error_set(err, EC2HA_ERR_NOMEM, "out of memory");
+            goto done;
+        }
+    }
+    if (others.len > 0) {
+        char own_tag[512] = "";
+        if (tag != NULL && strcmp(tag, plug) != 0)
+            snprintf(own_tag, sizeof own_tag, " with tag %s=%s", key, tag);
+        rc = ec2ha_error_set(err, EC2HA_ERR_REFUSED,
+                             "node '%s' has %s=%s in the CIB, which is %s%s, but %s has tag %s=%s "
+                             "and is not off: " STALE_HINT,
+                             plug, EC2HA_ATTR_INSTANCE_ID, id, seen, own_tag,
+                             ec2ha_buf_str(&others), key, plug, EC2HA_ATTR_INSTANCE_ID, plug,
+                             plug);
+        goto done;
+    }
+    ec2ha_debug("CIB record %s=%s of node '%s' (%s): no other live instance has tag %s=%s",
+                EC2HA_ATTR_INSTANCE_ID, id, plug, seen, key, plug);
+
+done:
+    ec2ha_buf_free(&others);
+    ec2ha_instance_list_free(&list);
+    ec2ha_cluster_nodes_free(nodes, n_nodes);
     return rc;
 }
 
 ec2ha_rc fence_target_resolve(fence_ctx *ctx, const char *plug, char **instance_id_out,
-                              ec2ha_error *err)
+                              bool *from_cib_out, ec2ha_error *err)
 {
     ec2ha_rc rc;
 
     *instance_id_out = NULL;
+    *from_cib_out = false;
     switch (ctx->s->identity) {
     case FENCE_IDENTITY_INSTANCE_ID:
         if (!fence_is_instance_id(plug))
@@ -183,7 +313,9 @@ ec2ha_rc fence_target_resolve(fence_ctx *ctx, const char *plug, char **instance_
                                    plug);
         break;
     case FENCE_IDENTITY_CIB:
-        return lookup_cib(ctx, plug, true, instance_id_out, err);
+        rc = lookup_cib(ctx, plug, true, instance_id_out, err);
+        *from_cib_out = rc == EC2HA_OK;
+        return rc;
     case FENCE_IDENTITY_TAG:
         return lookup_tag(ctx, plug, instance_id_out, err);
     case FENCE_IDENTITY_AUTO:
@@ -191,6 +323,7 @@ ec2ha_rc fence_target_resolve(fence_ctx *ctx, const char *plug, char **instance_
         if (fence_is_instance_id(plug))
             break;
         rc = lookup_cib(ctx, plug, false, instance_id_out, err);
+        *from_cib_out = rc == EC2HA_OK;
         if (rc != EC2HA_ERR_NOT_FOUND)
             return rc;
         return lookup_tag(ctx, plug, instance_id_out, err);

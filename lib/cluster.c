@@ -651,7 +651,28 @@ ec2ha_rc ec2ha_cluster_node_by_instance(ec2ha_cluster *c, const char *instance_i
 
 /* ---- resources ---------------------------------------------------------------------- */
 
-static int count_stonith(xmlNode *parent, const char *agent)
+/* True when one of the primitive's instance_attributes sets has a non-zero
+ * pcmk_delay_base or pcmk_delay_max (a random or fixed delay before fencing). */
+static bool has_fence_delay(xmlNode *primitive)
+{
+    static const char *const names[] = {"pcmk_delay_base", "pcmk_delay_max"};
+    xmlNode *set = NULL;
+    size_t i;
+
+    while ((set = next_child(primitive, set, XML_TAG_ATTR_SETS)) != NULL) {
+        for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+            xmlNode *nv = nvpair_in(set, names[i]);
+            const char *v = nv != NULL ? crm_element_value(nv, XML_NVPAIR_ATTR_VALUE) : NULL;
+
+            if (v != NULL && v[0] != '\0' && strspn(v, "0smh ") != strlen(v)) {
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
+static int count_stonith(xmlNode *parent, const char *agent, bool need_delay)
 {
     xmlNode *n = NULL;
     int count = 0;
@@ -659,20 +680,21 @@ static int count_stonith(xmlNode *parent, const char *agent)
     while ((n = next_child(parent, n, NULL)) != NULL) {
         if (strcmp((const char *)n->name, XML_CIB_TAG_RESOURCE) == 0) {
             if (attr_eq(n, XML_AGENT_ATTR_CLASS, PCMK_RESOURCE_CLASS_STONITH)
-                && (agent == NULL || attr_eq(n, XML_ATTR_TYPE, agent))) {
+                && (agent == NULL || attr_eq(n, XML_ATTR_TYPE, agent))
+                && (!need_delay || has_fence_delay(n))) {
                 count++;
             }
         } else if (strcmp((const char *)n->name, XML_CIB_TAG_GROUP) == 0
                    || strcmp((const char *)n->name, XML_CIB_TAG_INCARNATION) == 0
                    || strcmp((const char *)n->name, PCMK_XE_PROMOTABLE_LEGACY) == 0) {
-            count += count_stonith(n, agent);
+            count += count_stonith(n, agent, need_delay);
         }
     }
     return count;
 }
 
-ec2ha_rc ec2ha_cluster_count_fence_devices(ec2ha_cluster *c, const char *agent, int *count_out,
-                                           ec2ha_error *err)
+static ec2ha_rc count_devices(ec2ha_cluster *c, const char *agent, bool need_delay,
+                              int *count_out, ec2ha_error *err)
 {
     xmlNode *out = NULL;
     ec2ha_rc rc;
@@ -680,10 +702,22 @@ ec2ha_rc ec2ha_cluster_count_fence_devices(ec2ha_cluster *c, const char *agent, 
     *count_out = 0;
     rc = query(c, XPATH_RESOURCES, &out, err);
     if (rc == EC2HA_OK) {
-        *count_out = count_stonith(section_of(out), agent);
+        *count_out = count_stonith(section_of(out), agent, need_delay);
     }
     free_xml(out);
     return rc;
+}
+
+ec2ha_rc ec2ha_cluster_count_delayed_fence_devices(ec2ha_cluster *c, const char *agent,
+                                                   int *count_out, ec2ha_error *err)
+{
+    return count_devices(c, agent, true, count_out, err);
+}
+
+ec2ha_rc ec2ha_cluster_count_fence_devices(ec2ha_cluster *c, const char *agent, int *count_out,
+                                           ec2ha_error *err)
+{
+    return count_devices(c, agent, false, count_out, err);
 }
 
 /* ---- local node ---------------------------------------------------------------------- */

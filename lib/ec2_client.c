@@ -122,6 +122,25 @@ cleanup:
     return rc;
 }
 
+ec2ha_rc ec2ha_ec2_client_new_from_aws(const ec2ha_aws_config *aws,
+                                       const ec2ha_http_options *http,
+                                       ec2ha_ec2_client **out, ec2ha_error *err)
+{
+    ec2ha_ec2_config cfg;
+
+    memset(&cfg, 0, sizeof(cfg));
+    if (http != NULL) {
+        cfg.http = *http;
+    }
+    cfg.endpoint = aws->endpoint;
+    cfg.region = aws->region;
+    cfg.access_key_id = aws->access_key_id;
+    cfg.secret_access_key = aws->secret_access_key;
+    cfg.session_token = aws->session_token;
+    cfg.http.ca_bundle = aws->ca_bundle;
+    return ec2ha_ec2_client_new(&cfg, out, err);
+}
+
 ec2ha_rc ec2ha_ec2_client_new(const ec2ha_ec2_config *cfg, ec2ha_ec2_client **out,
                               ec2ha_error *err)
 {
@@ -272,6 +291,7 @@ static ec2ha_rc attempt(ec2ha_ec2_client *c, const ec2ha_form *form, ec2ha_deadl
     hreq.body = form->body.data;
     hreq.body_len = form->body.len;
     hreq.is_imds = false;
+    hreq.secret_body = false;     /* EC2 answers hold no credentials */
     rc = ec2ha_http_perform(&c->http, &hreq, deadline, resp, err);
 cleanup:
     for (i = 0; i < MAX_HEADERS; i++) {

@@ -726,8 +726,8 @@ static ec2ha_deadline attempt_deadline(ec2ha_deadline deadline)
  * response is returned whatever its status.
  */
 static ec2ha_rc imds_http(ec2ha_imds *m, const char *method, const char *path,
-                          const char *header, ec2ha_deadline deadline, ec2ha_http_response *resp,
-                          ec2ha_error *err)
+                          const char *header, bool secret_body, ec2ha_deadline deadline,
+                          ec2ha_http_response *resp, ec2ha_error *err)
 {
     ec2ha_http_options hopts;
     ec2ha_http_request req;
@@ -748,6 +748,7 @@ static ec2ha_rc imds_http(ec2ha_imds *m, const char *method, const char *path,
     req.headers = headers;
     req.n_headers = 1;
     req.is_imds = true;
+    req.secret_body = secret_body;
     for (int attempt = 1;; attempt++) {
         int64_t delay = 100LL << (attempt - 1);
 
@@ -805,7 +806,7 @@ static ec2ha_rc fetch_token(ec2ha_imds *m, ec2ha_deadline deadline, ec2ha_error 
     token_clear(m);
     snprintf(header, sizeof(header), "%s: %d", EC2HA_IMDS_TOKEN_TTL_HEADER,
              EC2HA_IMDS_TOKEN_TTL_S);
-    rc = imds_http(m, "PUT", "/latest/api/token", header, deadline, &resp, err);
+    rc = imds_http(m, "PUT", "/latest/api/token", header, true, deadline, &resp, err);
     if (rc != EC2HA_OK) {
         return rc;
     }
@@ -912,7 +913,9 @@ ec2ha_rc ec2ha_imds_get(ec2ha_imds *m, const char *path, ec2ha_deadline deadline
             rc = ec2ha_error_set(err, EC2HA_ERR_NOMEM, "out of memory");
             goto done;
         }
-        rc = imds_http(m, "GET", full, header, deadline, &resp, err);
+        rc = imds_http(m, "GET", full, header,
+                       strncmp(path, "iam/security-credentials/", 25) == 0, deadline, &resp,
+                       err);
         if (rc != EC2HA_OK) {
             goto done;
         }

@@ -846,6 +846,12 @@ ec2ha_rc ec2ha_opts_parse_argv(ec2ha_opt_values *v, int argc, char **argv, int *
         if (rc != EC2HA_OK) {
             goto cleanup;
         }
+        if ((v->table[ec2ha_opts__target(v->table, v->n, (size_t)row)].flags
+             & EC2HA_OPT_SECRET) != 0) {
+            ec2ha_warn("%s was given on the command line, where every local user can read it "
+                       "in the process list (ps); pass it on standard input, in a profile or "
+                       "through the instance role instead", shown);
+        }
     }
     if (next_arg_out != NULL) {
         *next_arg_out = optind;
@@ -1003,6 +1009,61 @@ const char *ec2ha_opt_origin_str(ec2ha_opt_origin origin)
     return "unknown";
 }
 
+/* A URL scheme ends at `end` ("http" in "http://"): a letter, then letters, digits, + - . */
+static bool scheme_before(const char *start, const char *end)
+{
+    const char *p = end;
+
+    while (p > start && (isalnum((unsigned char)p[-1]) || p[-1] == '+' || p[-1] == '-' ||
+                         p[-1] == '.')) {
+        p--;
+    }
+    return p < end && isalpha((unsigned char)*p);
+}
+
+char *ec2ha_opts_mask_userinfo(const char *value)
+{
+    ec2ha_buf b;
+    const char *p = value;
+    const char *sep;
+
+    if (value == NULL) {
+        return NULL;
+    }
+    ec2ha_buf_init_secret(&b, strlen(value) * 2 + 16);
+    while ((sep = strstr(p, "://")) != NULL) {
+        const char *auth = sep + 3;
+        size_t auth_len = strcspn(auth, "/?#");
+        const char *at = NULL;
+        const char *colon;
+
+        for (size_t k = 0; k < auth_len; k++) {
+            if (auth[k] == '@') {
+                at = auth + k;       /* the last '@' ends the userinfo */
+            }
+        }
+        if (at == NULL || !scheme_before(p, sep)) {
+            if (ec2ha_buf_append(&b, p, (size_t)(auth - p)) != EC2HA_OK) {
+                return NULL;
+            }
+            p = auth;
+            continue;
+        }
+        colon = memchr(auth, ':', (size_t)(at - auth));
+        /* user:password@ keeps the user; a lone token@ is hidden as a whole */
+        if (ec2ha_buf_append(&b, p, (size_t)((colon != NULL ? colon + 1 : auth) - p)) !=
+                EC2HA_OK ||
+            ec2ha_buf_append_str(&b, "****") != EC2HA_OK) {
+            return NULL;
+        }
+        p = at;
+    }
+    if (ec2ha_buf_append_str(&b, p) != EC2HA_OK) {
+        return NULL;
+    }
+    return ec2ha_buf_steal(&b);
+}
+
 void ec2ha_opts_log_effective(const ec2ha_opt_values *v)
 {
     size_t i;
@@ -1013,11 +1074,17 @@ void ec2ha_opts_log_effective(const ec2ha_opt_values *v)
     for (i = 0; i < v->n; i++) {
         const ec2ha_option *o = &v->table[i];
         const char *value = v->values[i] != NULL ? v->values[i] : o->default_value;
+        char *shown = NULL;
 
         if (o->alias_of != NULL || value == NULL) {
             continue;
         }
-        ec2ha_debug("option %s=%s (%s)", o->name,
-                    (o->flags & EC2HA_OPT_SECRET) ? "****" : value, origin_of(v, (int)i));
+        if (!(o->flags & EC2HA_OPT_SECRET)) {
+            /* a password in a URL (proxy, endpoint) never reaches the log either */
+            shown = ec2ha_opts_mask_userinfo(value);
+        }
+        ec2ha_debug("option %s=%s (%s)", o->name, shown != NULL ? shown : "****",
+                    origin_of(v, (int)i));
+        ec2ha_free_secret(shown);
     }
 }

@@ -13,7 +13,7 @@ pacemaker-cib:pacemaker-dev pacemaker:pacemaker-dev cmocka:libcmocka-dev"
 TEST_PKGS="build-essential pkg-config libcurl4-openssl-dev libssl-dev libxml2-dev pacemaker-dev
 libcmocka-dev python3 python3-pytest python3-boto3 awscli pacemaker corosync crmsh
 resource-agents fence-agents iproute2 iputils-ping procps psmisc clang libclang-rt-14-dev llvm
-libxml2-utils valgrind openssl util-linux kmod"
+libxml2-utils valgrind openssl util-linux kmod debhelper lintian curl"
 
 missing_build() {
     out=""

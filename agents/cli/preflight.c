@@ -287,11 +287,22 @@ static void check_permissions(cli_ctx *ctx, pf_list *l)
                "this instance is unknown (instance metadata not reachable)");
     } else {
         ec2ha_associate_params ap;
+        ec2ha_imds_interface *ifs = NULL;
+        size_t n_ifs = 0;
+        ec2ha_error ierr;
         char *association = NULL;
 
         memset(&ap, 0, sizeof(ap));
         ap.allocation_id = addrs.items[0].allocation_id;
         ap.network_interface_id = cli_opt(ctx, CLI_OPT_ENI);
+        /* The eip agent associates by network interface (the policy must allow that
+         * resource too), so test the same call with this instance's primary interface. */
+        ec2ha_error_clear(&ierr);
+        if (ap.network_interface_id == NULL &&
+            ec2ha_imds_get_interfaces(ctx->imds, ctx->deadline, &ifs, &n_ifs, &ierr) == EC2HA_OK &&
+            n_ifs > 0) {
+            ap.network_interface_id = ifs[0].interface_id;
+        }
         ap.instance_id = ap.network_interface_id == NULL ? self : NULL;
         ap.allow_reassociation = true;
         ap.dry_run = true;
@@ -302,6 +313,7 @@ static void check_permissions(cli_ctx *ctx, pf_list *l)
                  cli_dash(addrs.items[0].allocation_id),
                  ap.network_interface_id != NULL ? ap.network_interface_id : self);
         dry_run_result(l, what, "AssociateAddress", rc, &err, principal);
+        ec2ha_imds_interfaces_free(ifs, n_ifs);
     }
     if (addrs.items[0].association_id == NULL) {
         pf_add(l, "permission DisassociateAddress", PF_SKIP,
@@ -364,6 +376,7 @@ static void check_cluster(cli_ctx *ctx, pf_list *l)
     ec2ha_cluster_node *nodes = NULL;
     size_t n_nodes = 0;
     char *delay = NULL;
+    int delayed = 0;
     const char *conf = getenv(CLI_ENV_COROSYNC_CONF);
     const char *self = cli_self(ctx, NULL);
     char missing[PF_TEXT_MAX] = "";
@@ -458,12 +471,16 @@ static void check_cluster(cli_ctx *ctx, pf_list *l)
                 EC2HA_OK && delay != NULL && strcmp(delay, "0") != 0 &&
             strcmp(delay, "0s") != 0) {
             pf_add(l, "fence delay", PF_OK, NULL, "priority-fencing-delay=%s", delay);
+        } else if (ec2ha_cluster_count_delayed_fence_devices(ctx->cib, NULL, &delayed, &err) ==
+                       EC2HA_OK && delayed > 0) {
+            pf_add(l, "fence delay", PF_OK, NULL,
+                   "%d fence device(s) with pcmk_delay_base or pcmk_delay_max", delayed);
         } else {
-            pf_add(l, "fence delay", PF_WARN,
-                   "crm configure property priority-fencing-delay=15s (or pcmk_delay_max on "
-                   "the fence device), so both nodes cannot fence each other at once",
-                   "priority-fencing-delay is not set (a pcmk_delay_max on the device "
-                   "would also do; it is not checked)");
+            pf_add(l, "fence delay", PF_FAIL,
+                   "crm configure property priority-fencing-delay=15s (or pcmk_delay_base "
+                   "on one node's fence device), so both nodes cannot fence each other at once",
+                   "no fence-race delay: neither priority-fencing-delay nor a device's "
+                   "pcmk_delay_base/pcmk_delay_max is set");
         }
     } else {
         pf_add(l, "two-node settings", PF_SKIP, NULL, "%zu nodes in the CIB", n_nodes);

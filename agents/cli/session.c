@@ -87,7 +87,6 @@ ec2ha_rc cli_aws(cli_ctx *ctx, ec2ha_error *err)
 ec2ha_rc cli_ec2(cli_ctx *ctx, ec2ha_error *err)
 {
     ec2ha_rc rc = EC2HA_OK;
-    ec2ha_ec2_config cfg;
 
     if (ctx->ec2 != NULL) {
         return EC2HA_OK;
@@ -96,14 +95,7 @@ ec2ha_rc cli_ec2(cli_ctx *ctx, ec2ha_error *err)
     if (rc != EC2HA_OK) {
         return rc;
     }
-    memset(&cfg, 0, sizeof(cfg));
-    cfg.endpoint = ctx->aws.endpoint;
-    cfg.region = ctx->aws.region;
-    cfg.access_key_id = ctx->aws.access_key_id;
-    cfg.secret_access_key = ctx->aws.secret_access_key;
-    cfg.session_token = ctx->aws.session_token;
-    cfg.http.ca_bundle = ctx->aws.ca_bundle;
-    return ec2ha_ec2_client_new(&cfg, &ctx->ec2, err);
+    return ec2ha_ec2_client_new_from_aws(&ctx->aws, NULL, &ctx->ec2, err);
 }
 
 const char *cli_self(cli_ctx *ctx, ec2ha_error *err)

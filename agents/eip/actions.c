@@ -180,7 +180,6 @@ static ec2ha_rc ensure_aws(eip_ctx *ctx, ec2ha_error *err)
 {
     ec2ha_rc rc = EC2HA_OK;
     ec2ha_creds_options copts;
-    ec2ha_ec2_config ecfg;
 
     if (ctx->ec2 != NULL) {
         return EC2HA_OK;
@@ -203,14 +202,7 @@ static ec2ha_rc ensure_aws(eip_ctx *ctx, ec2ha_error *err)
         }
         ctx->aws_ready = true;
     }
-    memset(&ecfg, 0, sizeof(ecfg));
-    ecfg.endpoint = ctx->aws.endpoint;
-    ecfg.region = ctx->aws.region;
-    ecfg.access_key_id = ctx->aws.access_key_id;
-    ecfg.secret_access_key = ctx->aws.secret_access_key;
-    ecfg.session_token = ctx->aws.session_token;
-    ecfg.http.ca_bundle = ctx->aws.ca_bundle;
-    return ec2ha_ec2_client_new(&ecfg, &ctx->ec2, err);
+    return ec2ha_ec2_client_new_from_aws(&ctx->aws, NULL, &ctx->ec2, err);
 }
 
 static ec2ha_rc ensure_instance_id(eip_ctx *ctx, ec2ha_error *err)
@@ -569,6 +561,40 @@ ec2ha_rc eip_action_validate(eip_ctx *ctx, ec2ha_error *err)
 
 /* ---- monitor -------------------------------------------------------------- */
 
+/* A probe asks IMDS at most this long for this instance's id (on EC2: milliseconds). */
+#define EIP_PROBE_IMDS_BUDGET_MS 2000
+
+/*
+ * Keep this node's ec2-instance-id right (defence in depth for fence_ec2): a
+ * node rebuilt on a new instance under its old name probes its resources when
+ * it joins, so the probe corrects the record even where the address is not.
+ * Recurring monitors do it when they already know the instance.  Never an EC2
+ * call, never a change to the monitor's result.
+ */
+static void refresh_record(eip_ctx *ctx)
+{
+    if (ctx->lsb) {
+        return;
+    }
+    if (ctx->instance_id == NULL && ctx->probe) {
+        ec2ha_deadline saved = ctx->deadline;
+        ec2ha_deadline d = ec2ha_deadline_in_ms(EIP_PROBE_IMDS_BUDGET_MS);
+        ec2ha_error e;
+
+        ec2ha_error_clear(&e);
+        if (d.at_ms < ctx->deadline.at_ms) {
+            ctx->deadline = d;
+        }
+        if (ensure_instance_id(ctx, &e) != EC2HA_OK) {
+            ec2ha_debug("not refreshing %s: %s", EC2HA_ATTR_INSTANCE_ID, e.message);
+        }
+        ctx->deadline = saved;
+    }
+    if (ctx->instance_id != NULL) {
+        eip_refresh_instance_id(ctx);
+    }
+}
+
 ec2ha_rc eip_action_monitor(eip_ctx *ctx, bool *here_out, ec2ha_error *err)
 {
     ec2ha_rc rc = EC2HA_OK;
@@ -611,6 +637,9 @@ ec2ha_rc eip_action_monitor(eip_ctx *ctx, bool *here_out, ec2ha_error *err)
     }
 cleanup:
     ec2ha_address_list_free(&list);
+    if (rc == EC2HA_OK) {
+        refresh_record(ctx);
+    }
     return rc;
 }
 

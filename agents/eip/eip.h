@@ -108,6 +108,7 @@ typedef struct eip_ctx {
     ec2ha_deadline deadline;
     int64_t timeout_ms;             /* what the deadline was derived from */
     bool lsb;
+    bool probe;                     /* monitor with interval 0 (OCF) */
     char *node_name;                /* this node's cluster name */
 
     ec2ha_imds *imds;
@@ -147,6 +148,13 @@ bool eip_cib_connect(eip_ctx *ctx);
 ec2ha_rc eip_check_fencing(eip_ctx *ctx, ec2ha_error *err);
 /* Record this node's ec2-instance-id (permanent); logs a warning when it cannot. */
 void eip_record_instance_id(eip_ctx *ctx);
+/*
+ * The same from monitor (OCF only, failures at debug level): a node rebuilt on
+ * a new instance under its old name gets its record corrected by its first
+ * probe, before fence_ec2 can act on the stale one.  One CIB read when the
+ * record is right, no EC2 call.
+ */
+void eip_refresh_instance_id(eip_ctx *ctx);
 /*
  * May the address be taken from its current owner?  EC2HA_OK when it is
  * unassociated, ours, on a stopped/gone instance, an offline or unclean node

@@ -6,9 +6,10 @@
  * both believe they own the address.
  *
  * The takeover guard: the address may be taken from its current owner only if
- * EC2 does not report that instance running, or the instance is not an online
- * member of this cluster (the CIB maps nodes to instances through the
- * permanent node attribute ec2-instance-id).  EC2 is eventually consistent, so
+ * EC2 reports that instance stopped or terminated (or does not know it), or the
+ * instance is not an online member of this cluster (the CIB maps nodes to
+ * instances through the permanent node attribute ec2-instance-id; a member
+ * without one is recognised by name, see judge_owner).  EC2 is eventually consistent, so
  * an owner that just disassociated may still be shown for a moment: the guard
  * looks again for a short grace period before it refuses.
  */
@@ -76,7 +77,8 @@ ec2ha_rc eip_check_fencing(eip_ctx *ctx, ec2ha_error *err)
     return EC2HA_OK;
 }
 
-void eip_record_instance_id(eip_ctx *ctx)
+/* Failures are logged at `fail_level`: a warning from start, debug from monitor. */
+static void record_instance_id(eip_ctx *ctx, ec2ha_log_level fail_level)
 {
     ec2ha_error err;
     char *current = NULL;
@@ -87,14 +89,15 @@ void eip_record_instance_id(eip_ctx *ctx)
         return;
     }
     if (ensure_node_name(ctx, &err) != EC2HA_OK) {
-        ec2ha_warn("not recording %s=%s: %s", EC2HA_ATTR_INSTANCE_ID, ctx->instance_id,
-                   err.message);
+        ec2ha_log(fail_level, "not recording %s=%s: %s", EC2HA_ATTR_INSTANCE_ID,
+                  ctx->instance_id, err.message);
         return;
     }
     if (!eip_cib_connect(ctx)) {
-        ec2ha_warn("not recording %s=%s for node %s: the CIB is not reachable (%s); fence_ec2 "
-                   "will need pcmk_host_map or a Name tag to find this instance",
-                   EC2HA_ATTR_INSTANCE_ID, ctx->instance_id, ctx->node_name, ctx->cib_err.message);
+        ec2ha_log(fail_level, "not recording %s=%s for node %s: the CIB is not reachable (%s); "
+                  "fence_ec2 will need pcmk_host_map or a Name tag to find this instance",
+                  EC2HA_ATTR_INSTANCE_ID, ctx->instance_id, ctx->node_name,
+                  ctx->cib_err.message);
         return;
     }
     rc = ec2ha_cluster_get_node_attribute(ctx->cib, ctx->node_name, EC2HA_ATTR_INSTANCE_ID,
@@ -108,20 +111,67 @@ void eip_record_instance_id(eip_ctx *ctx)
     rc = ec2ha_cluster_set_node_attribute(ctx->cib, ctx->node_name, EC2HA_ATTR_INSTANCE_ID,
                                           ctx->instance_id, &err);
     if (rc != EC2HA_OK) {
-        ec2ha_warn("could not record %s=%s for node %s: %s", EC2HA_ATTR_INSTANCE_ID,
-                   ctx->instance_id, ctx->node_name, err.message);
+        ec2ha_log(fail_level, "could not record %s=%s for node %s: %s", EC2HA_ATTR_INSTANCE_ID,
+                  ctx->instance_id, ctx->node_name, err.message);
         goto cleanup;
     }
-    ec2ha_info("recorded %s=%s for node %s%s%s%s", EC2HA_ATTR_INSTANCE_ID, ctx->instance_id,
-               ctx->node_name, current != NULL ? " (was " : "", current != NULL ? current : "",
-               current != NULL ? ")" : "");
+    /* a changed record is worth a notice: fence_ec2 was reading a stale one */
+    ec2ha_log(current != NULL ? EC2HA_LOG_NOTICE : EC2HA_LOG_INFO,
+              "recorded %s=%s for node %s%s%s%s", EC2HA_ATTR_INSTANCE_ID, ctx->instance_id,
+              ctx->node_name, current != NULL ? " (was " : "", current != NULL ? current : "",
+              current != NULL ? ")" : "");
 cleanup:
     free(current);
 }
 
+void eip_record_instance_id(eip_ctx *ctx)
+{
+    record_instance_id(ctx, EC2HA_LOG_WARNING);
+}
+
+void eip_refresh_instance_id(eip_ctx *ctx)
+{
+    if (ctx->lsb) {
+        return;                 /* no cluster */
+    }
+    record_instance_id(ctx, EC2HA_LOG_DEBUG);
+}
+
+/* The host name in a private DNS name ("ip-10-0-0-5" of "ip-10-0-0-5.ec2.internal"), or it whole. */
+static bool dns_names(const char *dns, const char *node)
+{
+    size_t n;
+
+    if (dns == NULL || node == NULL || dns[0] == '\0') {
+        return false;
+    }
+    if (strcmp(dns, node) == 0) {
+        return true;
+    }
+    n = strcspn(dns, ".");
+    return strlen(node) == n && strncmp(dns, node, n) == 0;
+}
+
+static bool is_self(const eip_ctx *ctx, const char *self, const ec2ha_cluster_node *nd)
+{
+    if (self != NULL) {
+        return nd->name != NULL && strcmp(nd->name, self) == 0;
+    }
+    /* this node's name is unknown: its record is the only way to recognise it */
+    return nd->instance_id != NULL && ctx->instance_id != NULL &&
+           strcmp(nd->instance_id, ctx->instance_id) == 0;
+}
+
 /*
  * One evaluation of the guard for an owner instance.  *refuse_out says a
- * running online member holds it; the message for that case goes into err.
+ * running online member holds it (or may: a member without a record); the
+ * message for that case goes into err.
+ *
+ * The owner is a member when a node's ec2-instance-id names it.  A member
+ * without a record (never started eip, a failed CIB write, an address that
+ * came from awseip) is recognised by its Name tag or private DNS host name;
+ * when any other online node has no record at all, the owner cannot be
+ * proven a non-member and the takeover is refused until it is registered.
  */
 static ec2ha_rc judge_owner(eip_ctx *ctx, const char *owner, bool *refuse_out, ec2ha_error *err)
 {
@@ -131,6 +181,8 @@ static ec2ha_rc judge_owner(eip_ctx *ctx, const char *owner, bool *refuse_out, e
     size_t n_nodes = 0;
     ec2ha_error ierr;
     const char *self = NULL;
+    const char *name_tag = NULL;
+    const ec2ha_cluster_node *unrecorded = NULL;
 
     *refuse_out = false;
     memset(&inst, 0, sizeof(inst));
@@ -149,23 +201,34 @@ static ec2ha_rc judge_owner(eip_ctx *ctx, const char *owner, bool *refuse_out, e
         ec2ha_error_prefix(err, "cannot tell whether the current owner %s is running", owner);
         goto cleanup;
     }
-    if (inst.state != EC2HA_STATE_RUNNING) {
+    if (inst.state == EC2HA_STATE_STOPPED || inst.state == EC2HA_STATE_TERMINATED) {
         ec2ha_notice("takeover allowed: the current owner %s is %s", owner,
                      ec2ha_instance_state_str(inst.state));
         goto cleanup;
     }
+    if (inst.state == EC2HA_STATE_UNKNOWN) {
+        rc = ec2ha_error_set(err, EC2HA_ERR_STATE,
+                             "cannot tell whether the current owner %s is running: EC2 reports "
+                             "an unknown state '%s' (code %ld); refusing to take the address",
+                             owner, inst.state_name != NULL ? inst.state_name : "",
+                             inst.state_code);
+        goto cleanup;
+    }
+    /* running, pending, stopping or shutting-down: it may still answer on the address */
     if (!eip_cib_connect(ctx)) {
         rc = ec2ha_error_set(err, EC2HA_ERR_CIB,
-                             "the Elastic IP is on instance %s, which EC2 reports running, and "
+                             "the Elastic IP is on instance %s, which EC2 reports %s, and "
                              "the CIB is not reachable (%s), so whether that instance is an "
                              "online member of this cluster cannot be checked; refusing to "
-                             "take the address", owner, ctx->cib_err.message);
+                             "take the address", owner, ec2ha_instance_state_str(inst.state),
+                             ctx->cib_err.message);
         goto cleanup;
     }
     rc = ec2ha_cluster_list_nodes(ctx->cib, &nodes, &n_nodes, err);
     if (rc != EC2HA_OK) {
-        ec2ha_error_prefix(err, "the Elastic IP is on running instance %s, but the cluster's "
-                                "nodes cannot be read; refusing to take it", owner);
+        ec2ha_error_prefix(err, "the Elastic IP is on %s instance %s, but the cluster's "
+                                "nodes cannot be read; refusing to take it",
+                           ec2ha_instance_state_str(inst.state), owner);
         goto cleanup;
     }
     (void)ensure_node_name(ctx, NULL);
@@ -185,17 +248,57 @@ static ec2ha_rc judge_owner(eip_ctx *ctx, const char *owner, bool *refuse_out, e
             *refuse_out = true;
             ec2ha_error_set(err, EC2HA_ERR_REFUSED,
                             "refusing to take the Elastic IP from instance %s: EC2 reports it "
-                            "running and it is node %s, an online member of this cluster "
+                            "%s and it is node %s, an online member of this cluster "
                             "(stop the resource there first; if that node is hung, fence it)",
-                            owner, nd->name != NULL ? nd->name : "?");
+                            owner, ec2ha_instance_state_str(inst.state),
+                            nd->name != NULL ? nd->name : "?");
             goto cleanup;
         }
         ec2ha_notice("takeover allowed: the current owner %s is node %s, %s in this cluster",
                      owner, nd->name != NULL ? nd->name : "?", ec2ha_node_state_str(nd->state));
         goto cleanup;
     }
-    ec2ha_notice("takeover allowed: the current owner %s is running but is not a node of this "
-                 "cluster (no node has %s=%s)", owner, EC2HA_ATTR_INSTANCE_ID, owner);
+    /* No record names the owner: is it an online member that has no record? */
+    name_tag = ec2ha_instance_tag(&inst, "Name");
+    for (size_t i = 0; i < n_nodes; i++) {
+        const ec2ha_cluster_node *nd = &nodes[i];
+
+        if (nd->state != EC2HA_NODE_ONLINE || nd->name == NULL || is_self(ctx, self, nd)) {
+            continue;
+        }
+        if ((name_tag != NULL && strcmp(name_tag, nd->name) == 0) ||
+            dns_names(inst.private_dns, nd->name)) {
+            *refuse_out = true;
+            ec2ha_error_set(err, EC2HA_ERR_REFUSED,
+                            "refusing to take the Elastic IP from instance %s: EC2 reports it "
+                            "%s and its %s %s is the name of node %s, an online member of this "
+                            "cluster without an %s record (run 'ec2ha register' on %s; stop "
+                            "the resource there first; if that node is hung, fence it)",
+                            owner, ec2ha_instance_state_str(inst.state),
+                            name_tag != NULL && strcmp(name_tag, nd->name) == 0
+                                ? "Name tag" : "private DNS name",
+                            name_tag != NULL && strcmp(name_tag, nd->name) == 0
+                                ? name_tag : inst.private_dns,
+                            nd->name, EC2HA_ATTR_INSTANCE_ID, nd->name);
+            goto cleanup;
+        }
+        if (nd->instance_id == NULL && unrecorded == NULL) {
+            unrecorded = nd;
+        }
+    }
+    if (unrecorded != NULL) {
+        *refuse_out = true;
+        ec2ha_error_set(err, EC2HA_ERR_REFUSED,
+                        "refusing to take the Elastic IP from instance %s: EC2 reports it %s, "
+                        "and online node %s has no %s record, so whether %s is that node "
+                        "cannot be told; run 'ec2ha register' on %s (or start this resource "
+                        "there once)", owner, ec2ha_instance_state_str(inst.state),
+                        unrecorded->name, EC2HA_ATTR_INSTANCE_ID, owner, unrecorded->name);
+        goto cleanup;
+    }
+    ec2ha_notice("takeover allowed: the current owner %s is %s but is not a node of this "
+                 "cluster (no node has %s=%s, and no online node is named like it)", owner,
+                 ec2ha_instance_state_str(inst.state), EC2HA_ATTR_INSTANCE_ID, owner);
 cleanup:
     ec2ha_cluster_nodes_free(nodes, n_nodes);
     ec2ha_instance_free(&inst);

@@ -178,6 +178,7 @@ static int run_ocf_action(eip_ocf_action action, int64_t default_timeout_ms)
     memset(&values, 0, sizeof(values));
     ec2ha_error_clear(&err);
     eip_ctx_init(&ctx, eip_timeout_from_env(default_timeout_ms));
+    ctx.probe = probe;
 
     rc = ec2ha_opts_init(&values, eip_options, eip_n_options, &err);
     if (rc == EC2HA_OK) {
@@ -251,6 +252,7 @@ static int ocf_main(int argc, char **argv)
         return fflush(stdout) == 0 ? EIP_OCF_SUCCESS : EIP_OCF_ERR_GENERIC;
     case ACT_USAGE:
         ocf_usage(stdout);
+        ec2ha_opts_print_help(stdout, &eip_program_info, eip_options, eip_n_options);
         return EIP_OCF_SUCCESS;
     case ACT_MANPAGE:
         ec2ha_opts_print_manpage(stdout, &eip_program_info, eip_options, eip_n_options);

@@ -98,6 +98,11 @@ ec2ha_rc ec2ha_cluster_node_by_instance(ec2ha_cluster *c, const char *instance_i
 ec2ha_rc ec2ha_cluster_count_fence_devices(ec2ha_cluster *c, const char *agent, int *count_out,
                                            ec2ha_error *err);
 
+/* Number of those stonith primitives that carry a fence-race delay (a non-zero
+ * pcmk_delay_base or pcmk_delay_max in their instance attributes). */
+ec2ha_rc ec2ha_cluster_count_delayed_fence_devices(ec2ha_cluster *c, const char *agent,
+                                                   int *count_out, ec2ha_error *err);
+
 /* This node's name: OCF_RESKEY_CRM_meta_on_node, else uname(2) nodename. */
 ec2ha_rc ec2ha_cluster_local_node_name(char **out, ec2ha_error *err);
 

@@ -22,6 +22,7 @@
 #include <stddef.h>
 
 #include "ec2ha/buf.h"
+#include "ec2ha/creds.h"
 #include "ec2ha/error.h"
 #include "ec2ha/http.h"
 #include "ec2ha/retry.h"
@@ -172,6 +173,16 @@ typedef struct ec2ha_ec2_config {
 /* Copies everything it needs from cfg (secrets copied and registered for redaction). */
 ec2ha_rc ec2ha_ec2_client_new(const ec2ha_ec2_config *cfg, ec2ha_ec2_client **out, ec2ha_error *err);
 void ec2ha_ec2_client_free(ec2ha_ec2_client *c);   /* wipes the secrets; accepts NULL */
+
+/*
+ * The client for a configuration resolved by the credential chain (creds.h):
+ * endpoint, region, keys and CA bundle come from aws; proxy, connect timeout and
+ * body cap from http (NULL: defaults; its ca_bundle is ignored).  What every
+ * program does after ec2ha_aws_config_resolve().
+ */
+ec2ha_rc ec2ha_ec2_client_new_from_aws(const ec2ha_aws_config *aws,
+                                       const ec2ha_http_options *http,
+                                       ec2ha_ec2_client **out, ec2ha_error *err);
 
 /*
  * One signed call with retries: classify, back off, re-sign, until success,

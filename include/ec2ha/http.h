@@ -39,6 +39,9 @@ typedef struct ec2ha_http_request {
     const char *body;               /* may be NULL */
     size_t body_len;
     bool is_imds;                   /* no proxy, plain http allowed for the metadata address */
+    bool secret_body;               /* the response body is a secret (a token, keys): never
+                                     * traced; IMDS token and iam/security-credentials
+                                     * answers are treated so whatever this says */
 } ec2ha_http_request;
 
 typedef struct ec2ha_http_response {

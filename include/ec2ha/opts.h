@@ -166,8 +166,16 @@ ec2ha_rc ec2ha_opts_check_required(const ec2ha_opt_values *v, ec2ha_error *err);
 const char *ec2ha_opt_origin_str(ec2ha_opt_origin origin);
 
 /* Log every effective value with its origin at debug level (STYLE 13);
- * SECRET values are printed as "****". */
+ * SECRET values are printed as "****", and in every other value the userinfo
+ * of a URL is masked (see ec2ha_opts_mask_userinfo). */
 void ec2ha_opts_log_effective(const ec2ha_opt_values *v);
+
+/*
+ * `value` with the userinfo of every URL in it masked by four asterisks: the
+ * password of "http://user:pw@host" (the user stays), all of "https://token@host".
+ * Heap string (free with ec2ha_free_secret); NULL when value is NULL or out of memory.
+ */
+char *ec2ha_opts_mask_userinfo(const char *value);
 
 /* Value given, else default, else NULL. */
 const char *ec2ha_opts_get(const ec2ha_opt_values *v, const char *name);

@@ -252,6 +252,16 @@ def test_preflight_tests_disassociate_while_associated(cli, ec2sim):
     assert ec2sim.address(ALLOC)["instance_id"] == NODE1     # DryRun changed nothing
 
 
+def test_preflight_tests_associate_the_way_the_agent_does(cli, ec2sim):
+    # The eip agent associates by network interface, so the IAM policy must allow the
+    # network-interface resource: preflight tries exactly that call.
+    doc = cli.json("preflight", "-a", ALLOC)
+    assoc = check_named(doc, "permission AssociateAddress")
+    eni = ec2sim.state()["instances"][0]["network_interfaces"][0]["network_interface_id"]
+    assert assoc and assoc[0]["status"] == "ok", assoc
+    assert assoc[0]["name"].endswith("to " + eni), assoc
+
+
 def test_preflight_fails_on_a_key_without_permission(cli, ec2sim):
     ec2sim.control({"op": "add_key", "access_key_id": "AKIDREADONLY",
                     "secret_access_key": "readonly-secret-0000000000000000000000000",
@@ -289,8 +299,25 @@ def test_preflight_fails_on_stonith_disabled(ec2sim, tmp_path):
     assert "stonith-enabled=true" in status["stonith-enabled"]["fix"]
     assert status["fence_ec2 device"]["status"] == "fail"
     assert status["two_node"]["status"] == "fail"
-    assert status["fence delay"]["status"] == "warn"
-    assert doc["failed"] == 3
+    assert status["fence delay"]["status"] == "fail"
+    assert doc["failed"] == 4
+
+
+@pytest.mark.parametrize("params, expected", [
+    ({"pcmk_delay_base": "10"}, "ok"),
+    ({"pcmk_delay_max": "15s"}, "ok"),
+    ({"pcmk_delay_base": "0"}, "fail"),
+    ({}, "fail"),
+])
+def test_preflight_sees_a_fence_device_delay(ec2sim, tmp_path, params, expected):
+    cib = make_cib(tmp_path / "cib.xml", properties={"priority-fencing-delay": None},
+                   fence_params=params)
+    cli = Cli(ec2sim, tmp_path, cib)
+    cli.corosync.write_text("quorum {\n  provider: corosync_votequorum\n  two_node: 1\n}\n")
+    r = cli.run("--json", "preflight")
+    doc = json.loads(r.stdout)
+    status = {c["name"]: c for c in doc["checks"]}
+    assert status["fence delay"]["status"] == expected, status["fence delay"]
 
 
 def test_preflight_detects_clock_skew_and_missing_credentials(cli, ec2sim):

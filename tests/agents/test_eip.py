@@ -375,22 +375,75 @@ def test_takeover_allowed_after_the_owner_disassociates_during_the_grace(ec2sim,
     assert assoc(ec2sim)[0] == NODE1
 
 
+NODE3 = "i-0000000000000dddd"
+
+
+def _sim_with_bastion(ec2sim_factory):
+    """default state plus NODE3, a running instance that is no node (Name=bastion)."""
+    state = copy.deepcopy(default_state())
+    state["instances"].append({"instance_id": NODE3, "state": "running",
+                               "tags": {"Name": "bastion"}})
+    return ec2sim_factory(state)
+
+
 @pytest.mark.parametrize("case", ["stopped", "offline", "unclean", "non-member"])
-def test_takeover_allowed(ec2sim, tmp_path, case):
-    states, ids = {}, {}
+def test_takeover_allowed(ec2sim_factory, tmp_path, case):
+    sim = _sim_with_bastion(ec2sim_factory)
+    states, owner = {}, NODE2
     if case == "stopped":
-        ec2sim.set(NODE2, state="stopped")
+        sim.set(NODE2, state="stopped")
     elif case in ("offline", "unclean"):
         states["node2"] = case
     else:
-        ids["node2"] = None          # node2 exists but no node maps to i-...bbbb
-    cib = make_cib(tmp_path / "cib.xml", states=states, instance_ids=ids)
-    ec2sim.set(ALLOC, instance_id=NODE2)
-    n = Node(ec2sim, tmp_path, cib)
+        # an instance really outside the cluster (node2 online and recorded as NODE2); an
+        # online node2 without a record is no proof of non-membership (test_review_safety)
+        owner = NODE3
+    cib = make_cib(tmp_path / "cib.xml", states=states, instance_ids={"node2": NODE2})
+    sim.set(ALLOC, instance_id=owner)
+    n = Node(sim, tmp_path, cib)
     r = n.run("start")
     assert r.returncode == 0, r.stderr
     assert "takeover allowed" in r.stderr
-    assert assoc(ec2sim)[0] == NODE1
+    assert assoc(sim)[0] == NODE1
+
+
+def test_takeover_refused_while_an_online_node_has_no_record(ec2sim_factory, tmp_path):
+    # the owner looks like no node, but node2 (online, unrecorded) could be it
+    sim = _sim_with_bastion(ec2sim_factory)
+    cib = make_cib(tmp_path / "cib.xml", instance_ids={"node2": None})
+    sim.set(ALLOC, instance_id=NODE3)
+    n = Node(sim, tmp_path, cib, timeout_ms=4000)
+    seq = last_seq(sim)
+    r = n.run("start")
+    assert r.returncode == OCF_ERR_GENERIC, r.stderr
+    reason = exit_reason(r)
+    assert "node2" in reason and "ec2ha register" in reason and NODE3 in reason, reason
+    assert assoc(sim)[0] == NODE3
+    assert calls(sim, seq, "AssociateAddress") == []
+    # once node2 is recorded, NODE3 is provably no member
+    cib = make_cib(tmp_path / "cib.xml", instance_ids={"node2": NODE2})
+    assert n.run("start").returncode == 0
+    assert assoc(sim)[0] == NODE1
+
+
+def test_probe_and_monitor_refresh_a_stale_instance_record(ec2sim, tmp_path):
+    """node1 rebuilt on a new instance under its old name: its record names the old one
+    until a probe (on join, even where the address is not) or a monitor corrects it, so
+    fence_ec2 does not act on it.  Still one EC2 call per monitor."""
+    old = "i-0000000000000cccc"
+    cib = make_cib(tmp_path / "cib.xml", instance_ids={"node1": old})
+    n = Node(ec2sim, tmp_path, cib)
+    seq = last_seq(ec2sim)
+    assert n.probe().returncode == OCF_NOT_RUNNING
+    assert node_instance_id(cib, "node1") == NODE1
+    assert [c["action"] for c in calls(ec2sim, seq)] == ["DescribeAddresses"]
+    assert n.run("start").returncode == 0
+    cib = make_cib(tmp_path / "cib.xml", instance_ids={"node1": old})
+    seq = last_seq(ec2sim)
+    r = n.monitor()
+    assert r.returncode == OCF_SUCCESS, r.stderr
+    assert node_instance_id(cib, "node1") == NODE1
+    assert [c["action"] for c in calls(ec2sim, seq)] == ["DescribeAddresses"]
 
 
 def test_takeover_refused_when_the_cib_cannot_tell(ec2sim, tmp_path):

@@ -358,8 +358,10 @@ def test_monitor_on_ec2_is_one_small_call(sim, tmp_path):
 
 
 def test_monitor_off_ec2_uses_a_dry_run(sim, tmp_path):
+    # off EC2 is only a working set-up with skip_race_check=true (otherwise the race guard
+    # refuses every off, and monitor says so: test_review_safety finding 3)
     sim.imds(down=True)
-    res = fence(sim, tmp_path, "-o", "monitor")
+    res = fence(sim, tmp_path, "-o", "monitor", "--skip-race-check")
     assert (res.returncode, res.stdout) == (0, ""), res.stderr
     cs = calls(sim)
     assert [(c["action"], c["code"]) for c in cs] == [("DescribeInstances", "DryRunOperation")]
@@ -454,6 +456,54 @@ def test_plug_by_cib_node_attribute(sim, tmp_path):
     # tag lookup is not consulted with identity=cib
     res = fence(sim, tmp_path, "-o", "status", "-n", "node2", "--identity=cib", CIB_file=cib)
     assert res.returncode == 1
+
+
+OLD2 = "i-0000000000000cccc"
+
+
+def _sim_with_old(ec2sim_factory, state, tags):
+    st = fast_state()
+    st["instances"].append({"instance_id": OLD2, "state": state, "tags": tags})
+    return ec2sim_factory(st)
+
+
+def test_cib_record_naming_another_nodes_instance_is_refused(sim, tmp_path):
+    # beta's record names node2's instance: a duplicate record, and its Name tag is node2
+    cib = _cib_file(tmp_path, {"node2": NODE2, "beta": NODE2})
+    res = fence(sim, tmp_path, "-o", "off", "-n", "beta", "--stonith-status-sleep=0.2",
+                CIB_file=cib)
+    assert res.returncode == 1 and res.stdout == "", res.stderr
+    assert "both have ec2-instance-id" in res.stderr and "ec2ha register" in res.stderr
+    cib = _cib_file(tmp_path, {"node2": None, "beta": NODE2})
+    res = fence(sim, tmp_path, "-o", "off", "-n", "beta", "--stonith-status-sleep=0.2",
+                CIB_file=cib)
+    assert res.returncode == 1 and res.stdout == "", res.stderr
+    assert "cluster node 'node2'" in res.stderr and NODE2 in res.stderr
+    assert calls(sim, "StopInstances") == []
+    assert instance_state(sim, NODE2) == "running"
+
+
+@pytest.mark.parametrize("old_state", ["stopped", "terminated"])
+def test_stale_cib_record_with_an_off_namesake_is_already_off(ec2sim_factory, tmp_path,
+                                                                old_state):
+    # node2 rebuilt; its new instance is stopped as well: nothing contradicts "off"
+    sim = _sim_with_old(ec2sim_factory, old_state, {"Name": "node2"})
+    sim.set(NODE2, state="stopped")
+    cib = _cib_file(tmp_path, {"node1": NODE1, "node2": OLD2})
+    res = fence(sim, tmp_path, "-o", "off", "-n", "node2", "--stonith-status-sleep=0.2",
+                CIB_file=cib)
+    assert (res.returncode, res.stdout) == (0, "Success: Already OFF\n"), res.stderr
+
+
+def test_unknown_cib_record_with_a_running_namesake_is_refused(sim, tmp_path):
+    cib = _cib_file(tmp_path, {"node1": NODE1, "node2": OLD2})    # OLD2 unknown to EC2
+    for action in ("off", "status"):
+        res = fence(sim, tmp_path, "-o", action, "-n", "node2", "--stonith-status-sleep=0.2",
+                    CIB_file=cib)
+        assert res.returncode == 1 and res.stdout == "", res.stderr
+        assert OLD2 in res.stderr and NODE2 in res.stderr and "ec2ha register" in res.stderr
+    assert calls(sim, "StopInstances") == []
+    assert instance_state(sim, NODE2) == "running"
 
 
 def test_unreachable_cib_only_skips_the_cib_step(sim, tmp_path):

@@ -16,10 +16,9 @@ from botocore.exceptions import ClientError
 from ec2sim import sigv4
 from ec2sim.testing import ACCESS_KEY, NODE1, SECRET_KEY
 
+# The repository's own copy of AWS's suite (with its LICENSE and NOTICE).
 SUITE = os.environ.get("EC2HA_SIGV4_SUITE") or os.path.join(
-    os.path.dirname(__file__), "..", "..", "..", "shared", "aws-sigv4-testsuite")
-if not os.path.isdir(SUITE):
-    SUITE = "/work/shared/aws-sigv4-testsuite"
+    os.path.dirname(__file__), "..", "data", "aws-sigv4-testsuite")
 VECTOR_NOW = 1440938160.0  # 20150830T123600Z
 # This vector's published signature is a rotation of its token, not an HMAC: AWS's suite
 # ships it broken (its .creq/.sts are right, and we check those).

@@ -280,7 +280,7 @@ static void test_url_host(void **state)
 
 static void test_plain_http_refused_off_loopback(void **state)
 {
-    ec2ha_http_request req = { "GET", "http://192.0.2.1/", NULL, 0, NULL, 0, false };
+    ec2ha_http_request req = { "GET", "http://192.0.2.1/", NULL, 0, NULL, 0, false, false };
     ec2ha_http_response resp;
     ec2ha_error err;
 
@@ -306,7 +306,7 @@ static void test_http_basic_and_caps(void **state)
 {
     char *script[3];
     const char *headers[] = { "X-Test: 1" };
-    ec2ha_http_request req = { "GET", NULL, headers, 1, NULL, 0, false };
+    ec2ha_http_request req = { "GET", NULL, headers, 1, NULL, 0, false, false };
     ec2ha_http_options opts = { NULL, NULL, 0, 64 };
     ec2ha_http_response resp;
     ec2ha_error err;
@@ -352,7 +352,7 @@ static void test_http_basic_and_caps(void **state)
 static void test_http_timeout(void **state)
 {
     char *script[1] = { (char *)"SLEEP" };
-    ec2ha_http_request req = { "GET", NULL, NULL, 0, NULL, 0, false };
+    ec2ha_http_request req = { "GET", NULL, NULL, 0, NULL, 0, false, false };
     ec2ha_http_response resp;
     ec2ha_error err;
     int64_t t0 = ec2ha_monotonic_ms();
@@ -371,7 +371,7 @@ static void test_http_timeout(void **state)
 
 static void test_http_connection_refused(void **state)
 {
-    ec2ha_http_request req = { "GET", NULL, NULL, 0, NULL, 0, false };
+    ec2ha_http_request req = { "GET", NULL, NULL, 0, NULL, 0, false, false };
     ec2ha_http_response resp;
     ec2ha_error err;
     server s;

@@ -350,6 +350,39 @@ static void test_defaults(void **state)
     assert_non_null(strstr(text, "option secret_key=**** (environment)"));
     assert_null(strstr(text, "wJalrXUtnFEMIsecretvalue"));
     free(text);
+
+    /* a password in a URL is masked in any option, secret or not */
+    assert_int_equal(ec2ha_opts_set(v, "note", "http://alice:Pr0xyPw@proxy:3128/x",
+                                    EC2HA_ORIGIN_ARGV, &err), EC2HA_OK);
+    ec2ha_opts_log_effective(v);
+    text = log_text();
+    assert_non_null(strstr(text, "option note=http://alice:****@proxy:3128/x (command line)"));
+    assert_null(strstr(text, "Pr0xyPw"));
+    free(text);
+}
+
+static void test_mask_userinfo(void **state)
+{
+    static const struct {
+        const char *in, *out;
+    } cases[] = {
+        { "http://alice:pw@proxy:3128", "http://alice:****@proxy:3128" },
+        { "https://token@host/p@th", "https://****@host/p@th" },
+        { "http://u:p:q@a@host", "http://u:****@host" },
+        { "http://proxy:3128", "http://proxy:3128" },
+        { "user:pw@host", "user:pw@host" },
+        { "a=socks5h://u:p@h,b=http://v:w@i/", "a=socks5h://u:****@h,b=http://v:****@i/" },
+        { "://x:y@z", "://x:y@z" },
+        { "", "" },
+    };
+    (void)state;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *m = ec2ha_opts_mask_userinfo(cases[i].in);
+        assert_non_null(m);
+        assert_string_equal(m, cases[i].out);
+        free(m);
+    }
+    assert_null(ec2ha_opts_mask_userinfo(NULL));
 }
 
 static void test_get_ranges(void **state)
@@ -797,6 +830,7 @@ int main(void)
         cmocka_unit_test(test_parse_seconds),
         cmocka_unit_test(test_init_rejects_bad_tables),
         cmocka_unit_test_setup_teardown(test_defaults, setup, teardown),
+        cmocka_unit_test(test_mask_userinfo),
         cmocka_unit_test_setup_teardown(test_get_ranges, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stdin_basic, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stdin_alias_and_unknown, setup, teardown),

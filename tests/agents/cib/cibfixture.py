@@ -70,11 +70,12 @@ def _set_state(root, name, state):
 
 
 def make_cib(path, stonith_enabled="true", properties=None, instance_ids=None, states=None,
-             fence_device=True, extra_nodes=()):
+             fence_device=True, extra_nodes=(), fence_params=None):
     """Write a CIB to `path` and return the path as str.
 
     instance_ids: {node: "i-..." or None}; states: {node: "online"|"offline"|"unclean"|None};
-    properties: {name: value or None}; extra_nodes: names of further online nodes.
+    properties: {name: value or None}; extra_nodes: names of further online nodes;
+    fence_params: {name: value} added to the fence_ec2 device's instance attributes.
     """
     tree = ET.parse(BASE)
     root = tree.getroot()
@@ -88,6 +89,12 @@ def make_cib(path, stonith_enabled="true", properties=None, instance_ids=None, s
         _set_instance_id(root, name, iid)
     for name, state in (states or {}).items():
         _set_state(root, name, state)
+    for prim in root.find("./configuration/resources").findall("primitive"):
+        if prim.get("class") == "stonith":
+            attrs = prim.find("instance_attributes")
+            for name, value in (fence_params or {}).items():
+                ET.SubElement(attrs, "nvpair", id="%s-%s" % (attrs.get("id"), name),
+                              name=name, value=value)
     if not fence_device:
         resources = root.find("./configuration/resources")
         for prim in resources.findall("primitive"):

@@ -99,6 +99,9 @@ class _BaseHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "AmazonEC2"
     sys_version = ""
+    # Headers and body go out in separate writes; with Nagle on, the body waits for the
+    # client's delayed ACK (~40 ms per call), a stall real EC2 does not have.
+    disable_nagle_algorithm = True
 
     def log_message(self, fmt, *args):
         pass
