@@ -20,6 +20,7 @@
  *   interface <mac> <eni|-> <device|-1> <ip,ip|->
  */
 #include <ctype.h>
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -1097,6 +1098,18 @@ static bool mac_ok(const char *s)
     return true;
 }
 
+/* "eni-" and hex digits, as EC2 names network interfaces. */
+static bool interface_id_valid(const char *id)
+{
+    size_t n;
+
+    if (id == NULL || strncmp(id, "eni-", 4) != 0 || id[4] == '\0') {
+        return false;
+    }
+    n = strspn(id + 4, "0123456789abcdef");
+    return id[4 + n] == '\0';
+}
+
 static ec2ha_rc fetch_interface(ec2ha_imds *m, const char *mac, ec2ha_deadline deadline,
                                 ec2ha_imds_interface *f, ec2ha_error *err)
 {
@@ -1119,6 +1132,11 @@ static ec2ha_rc fetch_interface(ec2ha_imds *m, const char *mac, ec2ha_deadline d
     trim_inplace(v);
     f->interface_id = v;
     v = NULL;
+    if (!interface_id_valid(f->interface_id)) {
+        return ec2ha_error_set(err, EC2HA_ERR_PARSE,
+                               "IMDS sent a malformed interface-id for %s (expected eni- and "
+                               "hex digits)", mac);
+    }
 
     snprintf(path, sizeof(path), "network/interfaces/macs/%s/device-number", mac);
     rc = ec2ha_imds_get(m, path, deadline, &v, err);
@@ -1152,9 +1170,16 @@ static ec2ha_rc fetch_interface(ec2ha_imds *m, const char *mac, ec2ha_deadline d
     for (char *ip = strtok_r(v, "\n", &save); ip != NULL; ip = strtok_r(NULL, "\n", &save)) {
         char **p;
 
+        struct in_addr parsed;
+
         trim_inplace(ip);
         if (ip[0] == '\0') {
             continue;
+        }
+        if (inet_pton(AF_INET, ip, &parsed) != 1) {
+            free(v);
+            return ec2ha_error_set(err, EC2HA_ERR_PARSE,
+                                   "IMDS sent a malformed local-ipv4s entry for %s", mac);
         }
         p = realloc(f->private_ips, (f->n_private_ips + 1) * sizeof(*p));
         if (p == NULL) {

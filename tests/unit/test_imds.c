@@ -64,6 +64,20 @@ static void fake_route(const char *path, const char *body)
     fake.n_routes++;
 }
 
+/* Replace the answer for a path already routed (or route it). */
+static void set_route(const char *path, const char *body)
+{
+    size_t i;
+
+    for (i = 0; i < fake.n_routes; i++) {
+        if (strcmp(fake.routes[i].path, path) == 0) {
+            fake.routes[i].body = body;
+            return;
+        }
+    }
+    fake_route(path, body);
+}
+
 static ec2ha_rc respond(ec2ha_http_response *out, long status, const char *body)
 {
     out->status = status;
@@ -766,6 +780,43 @@ static void test_ec2sim_imds(void **state)
     ec2ha_http_cleanup();
 }
 
+/* Values IMDS should never send are refused, not cached half-understood. */
+static void test_malformed_interfaces_refused(void **state)
+{
+    static const struct {
+        const char *path;
+        const char *body;
+    } bad[] = {
+        {"/latest/meta-data/network/interfaces/macs/02:00:00:00:00:01/interface-id", ""},
+        {"/latest/meta-data/network/interfaces/macs/02:00:00:00:00:01/interface-id", "eni-X 1"},
+        {"/latest/meta-data/network/interfaces/macs/02:00:00:00:00:01/local-ipv4s", "L 3\n"},
+        {"/latest/meta-data/network/interfaces/macs/02:00:00:00:00:01/local-ipv4s",
+         "10.0.0.300\n"},
+    };
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        ec2ha_imds *m = NULL;
+        ec2ha_imds_interface *ifs = NULL;
+        size_t n = 0;
+        ec2ha_error err = {0};
+
+        set_route(bad[i].path, bad[i].body);
+        m = new_imds();
+        assert_int_equal(ec2ha_imds_get_interfaces(m, dl(), &ifs, &n, &err), EC2HA_ERR_PARSE);
+        assert_non_null(strstr(err.message, "malformed"));
+        assert_null(ifs);
+        ec2ha_imds_free(m);
+        /* restore the good answers for the next case */
+        set_route("/latest/meta-data/network/interfaces/macs/02:00:00:00:00:01/interface-id",
+                   "eni-0000000000000001a");
+        set_route("/latest/meta-data/network/interfaces/macs/02:00:00:00:00:01/local-ipv4s",
+                   "10.0.0.10\n10.0.0.11\n");
+    }
+    ec2ha_http_cleanup();
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -785,6 +836,7 @@ int main(void)
         T(test_role_credentials),
         T(test_parse_role_credentials),
         T(test_ec2sim_imds),
+        T(test_malformed_interfaces_refused),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
