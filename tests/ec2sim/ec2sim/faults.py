@@ -87,8 +87,10 @@ class FaultTable:
                 if kinds is not None and f["kind"] not in kinds:
                     continue
                 pattern = f["action"]
-                if not (pattern == "*" and not action.startswith("imds")) and \
-                        not fnmatch.fnmatchcase(action, pattern):
+                if pattern == "*":
+                    if action.startswith("imds"):
+                        continue        # "*" means every EC2 action (README), not IMDS
+                elif not fnmatch.fnmatchcase(action, pattern):
                     continue
                 if f.get("key") and f["key"] != key:
                     continue
