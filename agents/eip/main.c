@@ -216,6 +216,14 @@ static int run_ocf_action(eip_ocf_action action, int64_t default_timeout_ms)
 
 done:
     exit_code = eip_ocf_exit_code(rc, &err);
+    /*
+     * A recurring monitor that cannot reach credentials or instance metadata cannot tell
+     * where the address is: that is 1 (DESIGN section 4), not "not installed" (5), which
+     * would ban a node that may well be serving the address.  Start and probes keep 5.
+     */
+    if (action == ACT_MONITOR && !probe && exit_code == EIP_OCF_ERR_INSTALLED) {
+        exit_code = EIP_OCF_ERR_GENERIC;
+    }
     if (rc == EC2HA_OK && action == ACT_MONITOR && !here) {
         exit_code = EIP_OCF_NOT_RUNNING;
     }

@@ -645,6 +645,10 @@ def test_missing_credentials(ec2sim, tmp_path, cib):
     env["OCF_RESKEY_CRM_meta_interval"] = "0"
     r = run_program("eip", ["monitor"], env=env)
     assert r.returncode == OCF_ERR_INSTALLED     # probe: "cannot run here", not "failed"
+    env["OCF_RESKEY_CRM_meta_interval"] = "10000"
+    r = run_program("eip", ["monitor"], env=env)
+    assert r.returncode == 1                     # recurring monitor: cannot tell, never 5 or 7
+    assert exit_reason(r)
     assert assoc(ec2sim)[0] is None
 
 

@@ -264,7 +264,8 @@ class EipAction(Action):
             # node cannot learn its own identity, OCF_ERR_INSTALLED (5, "cannot run here")
             # is also a fair answer.  ERR_CONFIGURED (6) would stop the resource
             # everywhere, ERR_ARGS/PERM would blame the configuration: both wrong here.
-            allowed = {1, 5} if fault.imds else {1}
+            # A recurring monitor (this one) must say 1: it cannot tell (DESIGN section 4).
+            allowed = {1, 5} if fault.imds and self.name != "monitor" else {1}
             if r.returncode not in allowed:
                 return "VIOLATION", (f"exit {r.returncode} ({reason}); expected "
                                      f"{' or '.join(map(str, sorted(allowed)))}")
