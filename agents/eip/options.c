@@ -185,7 +185,7 @@ static const ec2ha_action_info eip_lsb_actions[] = {
     ".SH EXIT STATUS\n" \
     "OCF exit codes: 0 success (monitor: associated here), 1 generic error (monitor: EC2 " \
     "could not tell), 2 bad arguments, 3 unknown action, 4 no permission, 5 no credentials " \
-    "on this node, 6 configuration error (including stonith-enabled=false with " \
+    "on this node (start and probes; a recurring monitor says 1), 6 configuration error (including stonith-enabled=false with " \
     "require_fencing=true), 7 not running (monitor only: confirmed elsewhere or " \
     "unassociated). Every failure prints an \\fBocf-exit-reason:\\fR line on stderr.\n" \
     ".SH TIMEOUTS\n" \
