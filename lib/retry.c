@@ -5,6 +5,9 @@
  * HTTP error status (>= 400) without a Code, then the library return code.
  * Backoff: delay = uniform[0, min(cap, base * 2^attempt)] (AWS "full jitter"),
  * clamped so that delay + min_attempt_ms never runs past the deadline.
+ * Attempts: each gets at most half of what is left (5 s .. 60 s), so a hung
+ * request leaves time for a retry.  Clock skew: a strict HTTP Date parser and
+ * the SDKs' offset rule (see retry.h).
  */
 #include <errno.h>
 #include <string.h>
@@ -232,4 +235,149 @@ int64_t ec2ha_backoff_next_ms(ec2ha_backoff *b, ec2ha_retry_class c, int64_t rem
         b->attempt++;
     }
     return delay;
+}
+
+/* ---- per-attempt cap ------------------------------------------------------------- */
+
+int64_t ec2ha_attempt_budget_ms(int64_t remaining_ms)
+{
+    int64_t cap;
+
+    if (remaining_ms <= 0) {
+        return 0;
+    }
+    cap = remaining_ms / 2;
+    if (cap < EC2HA_ATTEMPT_FLOOR_MS) {
+        cap = EC2HA_ATTEMPT_FLOOR_MS;
+    }
+    if (cap > EC2HA_ATTEMPT_CEIL_MS) {
+        cap = EC2HA_ATTEMPT_CEIL_MS;
+    }
+    return cap < remaining_ms ? cap : remaining_ms;
+}
+
+ec2ha_deadline ec2ha_attempt_deadline(ec2ha_deadline d)
+{
+    ec2ha_deadline a = ec2ha_deadline_in_ms(
+        ec2ha_attempt_budget_ms(ec2ha_deadline_remaining_ms(d)));
+
+    return a.at_ms < d.at_ms ? a : d;
+}
+
+/* ---- clock skew ------------------------------------------------------------------- */
+
+/*
+ * The codes the Java SDK (AwsErrorCode.CLOCK_SKEW_ERROR_CODES) and JS SDK treat
+ * as clock trouble.  EC2's Query API says RequestExpired; the others come from
+ * other AWS front ends.  Several also mean something else (a wrong key, an
+ * expired session token), which is why a correction also needs a Date header
+ * that is really far off.
+ */
+static const char *const skew_codes[] = {
+    "RequestExpired", "RequestTimeTooSkewed", "RequestInTheFuture",
+    "InvalidSignatureException", "SignatureDoesNotMatch", "AuthFailure",
+};
+
+bool ec2ha_retry_is_clock_skew_code(const char *code)
+{
+    return code != NULL && in_list(code, skew_codes, sizeof(skew_codes) / sizeof(skew_codes[0]));
+}
+
+/* n decimal digits at s, exactly. */
+static bool digits(const char *s, int n, int *out)
+{
+    int v = 0;
+    int i;
+
+    for (i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9') {
+            return false;
+        }
+        v = v * 10 + (s[i] - '0');
+    }
+    *out = v;
+    return true;
+}
+
+static int name_index(const char *s, const char *const *names, int n)
+{
+    int i;
+
+    for (i = 0; i < n; i++) {
+        if (strncmp(s, names[i], 3) == 0) {
+            return i;
+        }
+    }
+    return -1;
+}
+
+bool ec2ha_retry_parse_http_date(const char *s, time_t *out)
+{
+    static const char *const days[] = { "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat" };
+    static const char *const months[] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                          "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
+    static const int mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+    /* "Sun, 06 Nov 1994 08:49:37 GMT" */
+    enum { LEN = 29 };
+    struct tm tm;
+    int mday, mon, year, hour, min, sec;
+    bool leap;
+    time_t t;
+
+    if (s == NULL || out == NULL || strlen(s) != LEN) {
+        return false;
+    }
+    if (name_index(s, days, 7) < 0 || s[3] != ',' || s[4] != ' ' || s[7] != ' ' ||
+        s[11] != ' ' || s[16] != ' ' || s[19] != ':' || s[22] != ':' ||
+        strcmp(s + 25, " GMT") != 0) {
+        return false;
+    }
+    mon = name_index(s + 8, months, 12);
+    if (mon < 0 || !digits(s + 5, 2, &mday) || !digits(s + 12, 4, &year) ||
+        !digits(s + 17, 2, &hour) || !digits(s + 20, 2, &min) || !digits(s + 23, 2, &sec)) {
+        return false;
+    }
+    leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    if (year < 1970 || mday < 1 || mday > mdays[mon] || (mon == 1 && mday == 29 && !leap) ||
+        hour > 23 || min > 59 || sec > 60) {
+        return false;
+    }
+    memset(&tm, 0, sizeof(tm));
+    tm.tm_year = year - 1900;
+    tm.tm_mon = mon;
+    tm.tm_mday = mday;
+    tm.tm_hour = hour;
+    tm.tm_min = min;
+    tm.tm_sec = sec;      /* a leap second 60 becomes the next minute's 00 */
+    t = timegm(&tm);
+    if (t == (time_t)-1) {
+        return false;
+    }
+    *out = t;
+    return true;
+}
+
+ec2ha_skew_verdict ec2ha_clock_skew_check(const char *date, time_t local_now,
+                                          int64_t current_offset_s, int64_t *offset_out)
+{
+    time_t server;
+    int64_t offset;
+    int64_t off_signed;
+
+    if (!ec2ha_retry_parse_http_date(date, &server)) {
+        return EC2HA_SKEW_NO_DATE;
+    }
+    offset = (int64_t)server - (int64_t)local_now;
+    off_signed = offset - current_offset_s;     /* server - (the time we signed with) */
+    if (off_signed <= EC2HA_CLOCK_SKEW_THRESHOLD_S &&
+        off_signed >= -EC2HA_CLOCK_SKEW_THRESHOLD_S) {
+        return EC2HA_SKEW_NONE;
+    }
+    if (offset_out != NULL) {
+        *offset_out = offset;
+    }
+    if (offset > EC2HA_CLOCK_SKEW_MAX_S || offset < -EC2HA_CLOCK_SKEW_MAX_S) {
+        return EC2HA_SKEW_ABSURD;
+    }
+    return EC2HA_SKEW_CORRECT;
 }
