@@ -5,7 +5,13 @@
  * Every attempt is signed afresh with the current time (a retry after a
  * backoff must not reuse a stale X-Amz-Date); RequestExpired gets one
  * immediate re-sign.  Retries follow ec2ha_retry_classify / ec2ha_backoff and
- * never outlive the caller's deadline.  The client owns copies of everything
+ * never outlive the caller's deadline; each attempt gets at most its share of
+ * it (ec2ha_attempt_deadline), so one hung request leaves time for a retry on
+ * a new connection (libcurl closes a connection whose transfer timed out).
+ * Clock skew: when EC2 refuses a request for its time and its Date header is
+ * minutes away from ours, the client signs with EC2's time from then on
+ * (c->clock_offset_s, as the AWS SDKs do) and says loudly that the clock is
+ * wrong.  The client owns copies of everything
  * in its config; the secret key and session token are registered with the
  * logger for redaction and wiped when the client is freed.
  */
@@ -39,6 +45,7 @@ struct ec2ha_ec2_client {
     char *ca_bundle;
     char *proxy;                /* may hold user:password: wiped on free */
     ec2ha_http_options http;    /* points into the copies above */
+    int64_t clock_offset_s;     /* EC2's Date - local clock, once a skew error showed it */
 };
 
 /* ---- client lifetime ------------------------------------------------------------- */
@@ -241,7 +248,7 @@ static ec2ha_rc attempt(ec2ha_ec2_client *c, const ec2ha_form *form, ec2ha_deadl
     ec2ha_sigv4_params params;
     ec2ha_http_request hreq;
     char amz_date[EC2HA_SIGV4_AMZ_DATE_LEN + 1];
-    time_t now = time(NULL);
+    time_t now = time(NULL) + (time_t)c->clock_offset_s;
     size_t n = 0;
     size_t i;
     ec2ha_rc rc;
@@ -326,6 +333,40 @@ static void form_action(const ec2ha_form *form, char *out, size_t size)
  */
 typedef ec2ha_rc (*ec2_parse_fn)(const char *xml, size_t len, void *ctx, ec2ha_error *e);
 
+/*
+ * After a clock-skew error code (RequestExpired for EC2): if the answer's Date
+ * is more than EC2HA_CLOCK_SKEW_THRESHOLD_S from the time we signed with, keep
+ * the offset for every later request of this client and return true (sign
+ * again now).  A wrong clock is the operator's to fix: say so at warning level.
+ */
+static bool correct_clock(ec2ha_ec2_client *c, ec2ha_error *e, const char *date,
+                          const char *action)
+{
+    int64_t offset = 0;
+    long long off_abs;
+    ec2ha_skew_verdict v;
+
+    if (e->code[0] == '\0' || !ec2ha_retry_is_clock_skew_code(e->code)) {
+        return false;
+    }
+    v = ec2ha_clock_skew_check(date, time(NULL), c->clock_offset_s, &offset);
+    off_abs = (long long)(offset < 0 ? -offset : offset);
+    if (v == EC2HA_SKEW_CORRECT) {
+        ec2ha_warn("EC2 %s: %s (request id %s): local clock is %lld s %s EC2's Date header "
+                   "(%s); signing with EC2's time -- fix NTP/chrony", action, e->code,
+                   e->request_id[0] != '\0' ? e->request_id : "none", off_abs,
+                   offset > 0 ? "behind" : "ahead of", date);
+        c->clock_offset_s = offset;
+        return true;
+    }
+    if (v == EC2HA_SKEW_ABSURD) {
+        ec2ha_error_prefix(e, "local clock is %lld s %s EC2's Date header (%s); more than %d s "
+                           "is not corrected, fix the clock (NTP/chrony)", off_abs,
+                           offset > 0 ? "behind" : "ahead of", date, EC2HA_CLOCK_SKEW_MAX_S);
+    }
+    return false;
+}
+
 static ec2ha_rc call_internal(ec2ha_ec2_client *c, const ec2ha_form *form,
                               ec2ha_deadline deadline, ec2_parse_fn parse, void *parse_ctx,
                               ec2ha_buf *body_out, char **date_out, ec2ha_error *e)
@@ -337,6 +378,9 @@ static ec2ha_rc call_internal(ec2ha_ec2_client *c, const ec2ha_form *form,
     char *last_date = NULL;
     unsigned attempts = 0;
     bool resigned = false;
+    bool clock_corrected = false;
+    bool got_date;
+    ec2ha_deadline attempt_deadline;
     int64_t delay_ms;
     ec2ha_rc rc;
 
@@ -360,8 +404,10 @@ static ec2ha_rc call_internal(ec2ha_ec2_client *c, const ec2ha_form *form,
     for (;;) {
         ec2ha_error_clear(e);
         attempts++;
-        rc = attempt(c, form, deadline, &resp, e);
-        if (resp.date != NULL) {
+        attempt_deadline = ec2ha_attempt_deadline(deadline);
+        rc = attempt(c, form, attempt_deadline, &resp, e);
+        got_date = resp.date != NULL;
+        if (got_date) {
             free(last_date);
             last_date = resp.date;
             resp.date = NULL;
@@ -387,6 +433,16 @@ static ec2ha_rc call_internal(ec2ha_ec2_client *c, const ec2ha_form *form,
         }
         ec2ha_http_response_free(&resp);
 
+        if (rc == EC2HA_ERR_TIMEOUT && attempt_deadline.at_ms < deadline.at_ms) {
+            ec2ha_error_prefix(e, "attempt %u got no answer within its share of the deadline",
+                               attempts);
+        }
+        if (got_date && !clock_corrected && !ec2ha_deadline_passed(deadline) &&
+            correct_clock(c, e, last_date, action)) {
+            clock_corrected = true;
+            resigned = true;    /* the corrected signature is this call's one re-sign */
+            continue;
+        }
         cls = ec2ha_retry_classify(e);
         if (cls == EC2HA_RETRY_RESIGN) {
             if (!resigned && !ec2ha_deadline_passed(deadline)) {
