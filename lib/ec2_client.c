@@ -11,9 +11,9 @@
  * Clock skew: when EC2 refuses a request for its time and its Date header is
  * minutes away from ours, the client signs with EC2's time from then on
  * (c->clock_offset_s, as the AWS SDKs do) and says loudly that the clock is
- * wrong.  The client owns copies of everything
- * in its config; the secret key and session token are registered with the
- * logger for redaction and wiped when the client is freed.
+ * wrong.  The client owns copies of everything in its config; the secret key
+ * and session token are registered with the logger for redaction and wiped
+ * when the client is freed.
  */
 #include <stdio.h>
 #include <stdlib.h>
