@@ -121,6 +121,7 @@ static int lsb_run(lsb_action action, const char *name)
             ec2ha_error_prefix(&err, "%s", path);
         }
     }
+    (void)eip_trace_start(&values, name, true);
     if (rc == EC2HA_OK) {
         rc = eip_config_from_values(&values, &cfg, &err);
     }
