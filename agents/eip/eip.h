@@ -159,9 +159,11 @@ void eip_record_instance_id(eip_ctx *ctx);
  * The same from monitor (OCF only, failures at debug level): a node rebuilt on
  * a new instance under its old name gets its record corrected by its first
  * probe, before fence_ec2 can act on the stale one.  One CIB read when the
- * record is right, no EC2 call.
+ * record is right, no EC2 call.  A recurring monitor reads it at most every
+ * 10 minutes (a marker in the runtime directory says when it was last right),
+ * so most monitors never load Pacemaker's libraries.
  */
-void eip_refresh_instance_id(eip_ctx *ctx);
+void eip_refresh_instance_id(eip_ctx *ctx, bool recurring);
 /*
  * May the address be taken from its current owner?  EC2HA_OK when it is
  * unassociated, ours, on a stopped/gone instance, an offline or unclean node

@@ -198,7 +198,8 @@ static const ec2ha_action_info eip_lsb_actions[] = {
     "returns 7 only when EC2 confirms the address is elsewhere or unassociated; API " \
     "errors are retried within the operation timeout and reported as failures, never " \
     "as \"not running\". On start this node's instance id is recorded as the permanent " \
-    "node attribute ec2-instance-id, which fence_ec2 uses to find the instance to fence. " \
+    "node attribute ec2-instance-id, which fence_ec2 uses to find the instance to fence; " \
+    "probes correct it, and recurring monitors check it every 10 minutes. " \
     "The parameters of ocf:heartbeat:awseip are accepted, so switching is a change of " \
     "agent name. IAM permissions needed: ec2:DescribeAddresses, ec2:AssociateAddress, " \
     "ec2:DisassociateAddress, ec2:DescribeInstances. Debugging: HA_debug=1 adds debug " \
