@@ -268,6 +268,11 @@ fail_set:
     return rc;
 }
 
+const char *ec2ha_imds_runtime_dir(const ec2ha_imds *m)
+{
+    return m != NULL ? m->runtime_dir : NULL;
+}
+
 bool ec2ha_imds_enabled(const ec2ha_imds *m)
 {
     return m != NULL && m->enabled;

@@ -568,8 +568,8 @@ ec2ha_rc eip_action_validate(eip_ctx *ctx, ec2ha_error *err)
  * Keep this node's ec2-instance-id right (defence in depth for fence_ec2): a
  * node rebuilt on a new instance under its old name probes its resources when
  * it joins, so the probe corrects the record even where the address is not.
- * Recurring monitors do it when they already know the instance.  Never an EC2
- * call, never a change to the monitor's result.
+ * Recurring monitors do it when they already know the instance, at most every
+ * 10 minutes.  Never an EC2 call, never a change to the monitor's result.
  */
 static void refresh_record(eip_ctx *ctx)
 {
@@ -591,7 +591,7 @@ static void refresh_record(eip_ctx *ctx)
         ctx->deadline = saved;
     }
     if (ctx->instance_id != NULL) {
-        eip_refresh_instance_id(ctx);
+        eip_refresh_instance_id(ctx, !ctx->probe);
     }
 }
 

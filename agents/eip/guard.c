@@ -13,8 +13,13 @@
  * an owner that just disassociated may still be shown for a moment: the guard
  * looks again for a short grace period before it refuses.
  */
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "ec2ha/log.h"
 
@@ -22,6 +27,9 @@
 
 #define EIP_GUARD_GRACE_MS 10000
 #define EIP_GUARD_POLL_MS 1000
+/* A recurring monitor re-reads this node's record at most this often; start and probes always. */
+#define EIP_RECORD_RECHECK_S 600
+#define EIP_RECORD_MARKER "eip-record"
 
 static ec2ha_rc ensure_node_name(eip_ctx *ctx, ec2ha_error *err)
 {
@@ -77,34 +85,39 @@ ec2ha_rc eip_check_fencing(eip_ctx *ctx, ec2ha_error *err)
     return EC2HA_OK;
 }
 
-/* Failures are logged at `fail_level`: a warning from start, debug from monitor. */
-static void record_instance_id(eip_ctx *ctx, ec2ha_log_level fail_level)
+/*
+ * Failures are logged at `fail_level`: a warning from start, debug from monitor.
+ * True when the CIB holds this node's record as it should be.
+ */
+static bool record_instance_id(eip_ctx *ctx, ec2ha_log_level fail_level)
 {
     ec2ha_error err;
     char *current = NULL;
     ec2ha_rc rc = EC2HA_OK;
+    bool ok = false;
 
     ec2ha_error_clear(&err);
     if (ctx->instance_id == NULL) {
-        return;
+        return false;
     }
     if (ensure_node_name(ctx, &err) != EC2HA_OK) {
         ec2ha_log(fail_level, "not recording %s=%s: %s", EC2HA_ATTR_INSTANCE_ID,
                   ctx->instance_id, err.message);
-        return;
+        return false;
     }
     if (!eip_cib_connect(ctx)) {
         ec2ha_log(fail_level, "not recording %s=%s for node %s: the CIB is not reachable (%s); "
                   "fence_ec2 will need pcmk_host_map or a Name tag to find this instance",
                   EC2HA_ATTR_INSTANCE_ID, ctx->instance_id, ctx->node_name,
                   ctx->cib_err.message);
-        return;
+        return false;
     }
     rc = ec2ha_cluster_get_node_attribute(ctx->cib, ctx->node_name, EC2HA_ATTR_INSTANCE_ID,
                                           &current, &err);
     if (rc == EC2HA_OK && current != NULL && strcmp(current, ctx->instance_id) == 0) {
         ec2ha_debug("node %s already has %s=%s", ctx->node_name, EC2HA_ATTR_INSTANCE_ID,
                     current);
+        ok = true;
         goto cleanup;
     }
     ec2ha_error_clear(&err);
@@ -120,21 +133,144 @@ static void record_instance_id(eip_ctx *ctx, ec2ha_log_level fail_level)
               "recorded %s=%s for node %s%s%s%s", EC2HA_ATTR_INSTANCE_ID, ctx->instance_id,
               ctx->node_name, current != NULL ? " (was " : "", current != NULL ? current : "",
               current != NULL ? ")" : "");
+    ok = true;
 cleanup:
     free(current);
+    return ok;
+}
+
+/*
+ * The marker says "this node's record was right at <mtime>": one line
+ * "<node> <instance-id>" in the runtime directory (tmpfs, gone at reboot, as
+ * the IMDS cache beside it).  Pacemaker's libraries are loaded only when the CIB
+ * is read, so a recurring monitor that skips the read costs no CIB sign-on.
+ */
+static char *record_marker_path(const eip_ctx *ctx)
+{
+    const char *dir = ec2ha_imds_runtime_dir(ctx->imds);
+    char *path = NULL;
+
+    if (dir == NULL || asprintf(&path, "%s/%s", dir, EIP_RECORD_MARKER) < 0) {
+        return NULL;
+    }
+    return path;
+}
+
+static bool record_marker_fresh(const eip_ctx *ctx, const char *path)
+{
+    char want[512];
+    char got[512];
+    struct stat st;
+    FILE *f = NULL;
+    time_t now = time(NULL);
+    bool fresh = false;
+    size_t n;
+
+    if (snprintf(want, sizeof(want), "%s %s\n", ctx->node_name, ctx->instance_id) >=
+        (int)sizeof(want)) {
+        return false;
+    }
+    f = fopen(path, "re");
+    if (f == NULL || fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode) ||
+        st.st_uid != geteuid()) {
+        goto cleanup;
+    }
+    /* a clock stepped back makes the marker look new: treat the future as stale */
+    if (st.st_mtime > now || now - st.st_mtime >= EIP_RECORD_RECHECK_S) {
+        goto cleanup;
+    }
+    n = fread(got, 1, sizeof(got) - 1, f);
+    got[n] = '\0';
+    fresh = strcmp(got, want) == 0;
+cleanup:
+    if (f != NULL) {
+        fclose(f);
+    }
+    return fresh;
+}
+
+/* Best effort: a marker that cannot be written only means the next monitor reads the CIB. */
+static void record_marker_write(const eip_ctx *ctx, const char *path)
+{
+    char *tmp = NULL;
+    FILE *f = NULL;
+    int fd = -1;
+    bool ok = false;
+
+    if (asprintf(&tmp, "%s.%ld", path, (long)getpid()) < 0) {
+        tmp = NULL;
+        goto cleanup;
+    }
+    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0 || (f = fdopen(fd, "w")) == NULL) {
+        goto cleanup;
+    }
+    fd = -1;
+    ok = fprintf(f, "%s %s\n", ctx->node_name, ctx->instance_id) > 0;
+    ok = (fclose(f) == 0) && ok;
+    f = NULL;
+    ok = ok && rename(tmp, path) == 0;
+cleanup:
+    if (fd >= 0) {
+        close(fd);
+    }
+    if (f != NULL) {
+        fclose(f);
+    }
+    if (tmp != NULL && !ok) {
+        unlink(tmp);
+    }
+    if (!ok) {
+        ec2ha_debug("could not write %s; the next monitor reads the CIB again", path);
+    }
+    free(tmp);
 }
 
 void eip_record_instance_id(eip_ctx *ctx)
 {
-    record_instance_id(ctx, EC2HA_LOG_WARNING);
+    char *marker = NULL;
+    bool ok = record_instance_id(ctx, EC2HA_LOG_WARNING);
+
+    if (!ctx->lsb && ctx->instance_id != NULL && ctx->node_name != NULL &&
+        (marker = record_marker_path(ctx)) != NULL) {
+        if (ok) {
+            record_marker_write(ctx, marker);
+        } else {
+            unlink(marker);
+        }
+    }
+    free(marker);
 }
 
-void eip_refresh_instance_id(eip_ctx *ctx)
+void eip_refresh_instance_id(eip_ctx *ctx, bool recurring)
 {
-    if (ctx->lsb) {
-        return;                 /* no cluster */
+    ec2ha_error err;
+    char *marker = NULL;
+
+    ec2ha_error_clear(&err);
+    if (ctx->lsb || ctx->instance_id == NULL) {
+        return;                 /* no cluster, or nothing to record */
     }
-    record_instance_id(ctx, EC2HA_LOG_DEBUG);
+    if (ensure_node_name(ctx, &err) != EC2HA_OK) {
+        ec2ha_debug("not refreshing %s: %s", EC2HA_ATTR_INSTANCE_ID, err.message);
+        return;
+    }
+    marker = record_marker_path(ctx);
+    if (recurring && marker != NULL && record_marker_fresh(ctx, marker)) {
+        ec2ha_debug("%s=%s for node %s was checked less than %d s ago (%s)",
+                    EC2HA_ATTR_INSTANCE_ID, ctx->instance_id, ctx->node_name,
+                    EIP_RECORD_RECHECK_S, marker);
+        goto cleanup;
+    }
+    if (record_instance_id(ctx, EC2HA_LOG_DEBUG)) {
+        if (marker != NULL) {
+            record_marker_write(ctx, marker);
+        }
+    } else if (marker != NULL) {
+        unlink(marker);
+    }
+cleanup:
+    free(marker);
 }
 
 /* The host name in a private DNS name ("ip-10-0-0-5" of "ip-10-0-0-5.ec2.internal"), or it whole. */

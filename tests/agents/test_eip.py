@@ -439,11 +439,42 @@ def test_probe_and_monitor_refresh_a_stale_instance_record(ec2sim, tmp_path):
     assert [c["action"] for c in calls(ec2sim, seq)] == ["DescribeAddresses"]
     assert n.run("start").returncode == 0
     cib = make_cib(tmp_path / "cib.xml", instance_ids={"node1": old})
+    # the record was right at start less than 10 minutes ago: a recurring monitor trusts that
     seq = last_seq(ec2sim)
     r = n.monitor()
     assert r.returncode == OCF_SUCCESS, r.stderr
+    assert node_instance_id(cib, "node1") == old
+    # once the check is 10 minutes old, the next recurring monitor reads the CIB again
+    marker = n.rsctmp / "eip-record"
+    assert marker.read_text() == "node1 %s\n" % NODE1
+    aged = time.time() - 601
+    os.utime(marker, (aged, aged))
+    r = n.monitor()
+    assert r.returncode == OCF_SUCCESS, r.stderr
     assert node_instance_id(cib, "node1") == NODE1
-    assert [c["action"] for c in calls(ec2sim, seq)] == ["DescribeAddresses"]
+    assert [c["action"] for c in calls(ec2sim, seq)] == ["DescribeAddresses"] * 2
+    # a probe never trusts the marker
+    cib = make_cib(tmp_path / "cib.xml", instance_ids={"node1": old})
+    assert n.probe().returncode == OCF_SUCCESS
+    assert node_instance_id(cib, "node1") == NODE1
+
+
+def test_recurring_monitor_does_not_load_pacemaker_while_the_record_is_fresh(node1, ec2sim,
+                                                                            tmp_path):
+    """The monitor that runs every few seconds costs one EC2 call and no CIB sign-on: with
+    the CIB gone, a fresh marker still gives a clean monitor and no CIB message; a stale
+    marker for another instance (the node was rebuilt) is not trusted."""
+    assert node1.run("start").returncode == 0
+    node1.extra_env["CIB_file"] = str(tmp_path / "missing-cib.xml")
+    r = node1.monitor(HA_debug="1")
+    assert r.returncode == OCF_SUCCESS, r.stderr
+    assert "checked less than 600 s ago" in r.stderr
+    assert "CIB not reachable" not in r.stderr
+    (node1.rsctmp / "eip-record").write_text("node1 i-0000000000000cccc\n")
+    r = node1.monitor(HA_debug="1")
+    assert r.returncode == OCF_SUCCESS, r.stderr
+    assert "CIB not reachable" in r.stderr
+    assert not (node1.rsctmp / "eip-record").exists()
 
 
 def test_takeover_refused_when_the_cib_cannot_tell(ec2sim, tmp_path):
