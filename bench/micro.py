@@ -25,13 +25,13 @@ STOP_DELAY = 1.0          # ec2sim's default (force-)stop time of the instances
 # repetition), spread over a second so that a poll interval cannot line up with it
 OFF_STOP_DELAYS = [1.0, 1.55, 1.3, 1.85, 1.15, 1.7, 1.45, 1.95, 1.05, 1.6, 1.35, 1.9]
 SYSTEM_CAS = "/etc/ssl/certs/ca-certificates.crt"
-# How the test CA is trusted.  "bundle" (default): AWS_CA_BUNDLE = Debian's system CA bundle
-# plus the test CA -- the file every agent parses on a real node today (libcurl's, botocore's
-# and requests' default is that bundle).  "system": no AWS_CA_BUNDLE; the test CA is added to a
+# How the test CA is trusted.  "system" (default): no AWS_CA_BUNDLE; the test CA is added to a
 # private copy of /etc/ssl/certs (bundle file and hashed directory) bind-mounted in this
 # namespace, so each program uses its own default trust store exactly as on a real node.
+# "bundle": AWS_CA_BUNDLE = Debian's system CA bundle plus the test CA, the whole file parsed
+# by every program (what an operator who sets AWS_CA_BUNDLE pays).
 # "test-ca": AWS_CA_BUNDLE = the test CA alone (cheaper for everybody than a real node).
-TRUST = os.environ.get("BENCH_TRUST", "bundle")
+TRUST = os.environ.get("BENCH_TRUST", "system")
 if TRUST not in ("bundle", "system", "test-ca"):
     raise SystemExit("bench: BENCH_TRUST must be bundle, system or test-ca")
 
@@ -82,10 +82,9 @@ def setup_namespace(workdir):
     /etc/hosts that maps the real endpoint name to ec2sim."""
     subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
     subprocess.run(["ip", "addr", "add", IMDS_IP + "/32", "dev", "lo"], check=True)
-    # No delayed ACKs on this namespace's local routes.  ec2sim (Python's http.server, Nagle
-    # on) writes a response's headers and body in separate segments; with the client's 40 ms
-    # delayed ACK every request on a kept-alive connection stalls ~40 ms -- an artifact of the
-    # stand-in that real EC2 endpoints do not have.  quickack removes it for every client alike.
+    # No delayed ACKs on this namespace's local routes.  ec2sim sets TCP_NODELAY, so its
+    # responses no longer stall on a client's 40 ms delayed ACK; quickack stays as a guard
+    # (for every client alike) should a stand-in ever write a response in two segments again.
     routes = subprocess.run(["ip", "route", "show", "table", "local"], capture_output=True,
                             text=True, check=True).stdout
     for r in routes.splitlines():

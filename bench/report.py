@@ -203,10 +203,9 @@ def markdown(results):
   with it); "wall past stop time" = invocation-to-exit minus that repetition's stop time;
   "exit after `stopped`" = agent exit minus the `stopped` event in ec2sim's log (how long the
   agent takes to notice and return).
-- ec2sim (Python's http.server, Nagle on) writes a response's headers and body in two segments;
-  against a client's delayed ACK each request on a kept-alive connection stalls ~40 ms, which
-  real EC2 endpoints do not do. The namespace's local routes have `quickack 1`, which removes
-  the stall for every client alike.
+- ec2sim sets `TCP_NODELAY`, so no request stalls on a client's 40 ms delayed ACK (which real
+  EC2 endpoints do not cause either); the namespace's local routes also have `quickack 1`, for
+  every client alike.
 - `list`: ec2sim holds %s instances; both agents page through DescribeInstances.
 """ % (cfg.get("reps", "?"), cfg.get("off_reps", "?"), cfg.get("list_reps", "?"),
        "`https://ec2.us-east-1.amazonaws.com`",
@@ -217,7 +216,7 @@ def markdown(results):
                   "of /etc/ssl/certs (bundle file and hashed directory) and every program uses "
                   "its default trust store, as on a real node",
         "test-ca": "the test CA alone (BENCH_TRUST=test-ca: cheaper for everybody than a real "
-                   "node)"}.get(cfg.get("trust", "bundle"), "?"),
+                   "node)"}.get(cfg.get("trust", "system"), "?"),
        "%.2f-%.2f" % (min(cfg.get("off_stop_delays") or [1.0]),
                       max(cfg.get("off_stop_delays") or [1.0])),
        "{:,}".format(cfg.get("list_instances", 0)) if cfg.get("list_instances") else "?"))

@@ -33,6 +33,7 @@
 #define CLI_OPT_CA_BUNDLE "ca_bundle"
 #define CLI_OPT_JSON "json"
 #define CLI_OPT_VERBOSE "verbose"
+#define CLI_OPT_TRACE "trace"
 #define CLI_OPT_TIMEOUT "timeout"
 #define CLI_OPT_ALLOCATION_ID "allocation_id"
 #define CLI_OPT_PUBLIC_IP "public_ip"

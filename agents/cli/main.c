@@ -167,10 +167,12 @@ static int run(int argc, char **argv)
 
     json = cli_flag(&ctx, CLI_OPT_JSON);
     verbose = ec2ha_opts_count(&values, CLI_OPT_VERBOSE);
-    if (verbose == 1) {
-        level = EC2HA_LOG_INFO;
-    } else if (verbose >= 2) {
+    if (cli_flag(&ctx, CLI_OPT_TRACE) || verbose >= 3) {
+        level = EC2HA_LOG_TRACE;
+    } else if (verbose == 2) {
         level = EC2HA_LOG_DEBUG;
+    } else if (verbose == 1) {
+        level = EC2HA_LOG_INFO;
     }
     ec2ha_log_init("ec2ha", level, EC2HA_LOG_TO_STDERR, NULL);
     ec2ha_opts_log_effective(&values);

@@ -66,7 +66,17 @@ const ec2ha_option cli_options[] = {
       .shortdesc = "Print one JSON document on stdout (for scripts)" },
     { .name = CLI_OPT_VERBOSE, .short_opt = 'v', .type = EC2HA_OPT_BOOL,
       .flags = EC2HA_OPT_REPEATABLE,
-      .shortdesc = "Log to stderr (-v info, -vv debug)" },
+      .shortdesc = "Log to stderr (-v info, -vv debug, -vvv trace)",
+      .longdesc = "-v: info lines (where credentials, region and endpoint came from); -vv: "
+                  "debug lines (each EC2 and instance metadata call, its status and time); "
+                  "-vvv: trace, the same as --trace." },
+    { .name = CLI_OPT_TRACE, .type = EC2HA_OPT_BOOL,
+      .shortdesc = "Log to stderr at trace level: every request and response body, secrets masked",
+      .longdesc = "Trace level (as -vvv): also every EC2 and instance metadata request and "
+                  "response body. Secret keys, session tokens, IMDS tokens and signatures "
+                  "are masked (****), and bodies that hold credentials or tokens are not "
+                  "logged, but the output names instances, addresses and account details: "
+                  "review it before sharing." },
     { .name = CLI_OPT_HELP, .short_opt = 'h', .type = EC2HA_OPT_BOOL,
       .flags = EC2HA_OPT_NO_STDIN, .shortdesc = "Show this help and exit" },
     { .name = CLI_OPT_VERSION, .short_opt = 'V', .type = EC2HA_OPT_BOOL,

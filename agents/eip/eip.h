@@ -6,6 +6,7 @@
  * actions.c   start, stop, monitor, validate-all against EC2
  * guard.c     the fencing check, the takeover guard, recording ec2-instance-id
  * lsb.c       the init-script personality (/etc/init.d/eip)
+ * logging.c   log sinks and level: HA_debug, tracing (OCF_TRACE_RA, trace_ra)
  *
  * Actions return an ec2ha_rc and fill the caller's ec2ha_error; the mapping to
  * OCF or LSB exit codes happens only in main.c.
@@ -16,6 +17,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "ec2ha/cluster.h"
 #include "ec2ha/creds.h"
@@ -41,6 +43,9 @@
 #define EIP_OPT_API_DELAY "api_delay"
 #define EIP_OPT_CURL_RETRIES "curl_retries"
 #define EIP_OPT_CURL_SLEEP "curl_sleep"
+#define EIP_OPT_TRACE_RA "trace_ra"         /* as resource-agents and crm resource trace */
+#define EIP_OPT_TRACE_DIR "trace_dir"
+#define EIP_OPT_TRACE_FILE "trace_file"     /* pcs's name; $OCF_TRACE_FILE wins */
 
 /* OCF exit codes (ocf-returncodes). */
 enum eip_ocf_rc {
@@ -126,6 +131,8 @@ typedef struct eip_ctx {
 
 /* options.c */
 ec2ha_rc eip_config_from_values(const ec2ha_opt_values *v, eip_config *cfg, ec2ha_error *err);
+/* The man page, named ocf_ec2ha_eip as installed; 0, or -1 when it could not be written. */
+int eip_print_manpage(FILE *out);
 
 /* actions.c */
 void eip_ctx_init(eip_ctx *ctx, int64_t timeout_ms);
@@ -170,7 +177,15 @@ int eip_lsb_main(int argc, char **argv);
 int eip_ocf_exit_code(ec2ha_rc rc, const ec2ha_error *err);
 int64_t eip_timeout_from_env(int64_t default_ms);
 void eip_print_exit_reason(const char *reason);
+
+/* logging.c */
 /* quiet: NOTICE and above unless HA_debug (for the frequent monitor). */
 void eip_log_start(bool lsb, bool quiet);
+/*
+ * Trace level when $OCF_TRACE_RA, else trace_ra, is true; to $OCF_TRACE_FILE,
+ * trace_file, trace_dir/<type>/<resource>.<action>.<time> or the usual sinks
+ * (see logging.c).  v may be partly parsed.  True when tracing.
+ */
+bool eip_trace_start(const ec2ha_opt_values *v, const char *action, bool lsb);
 
 #endif

@@ -121,6 +121,7 @@ static int lsb_run(lsb_action action, const char *name)
             ec2ha_error_prefix(&err, "%s", path);
         }
     }
+    (void)eip_trace_start(&values, name, true);
     if (rc == EC2HA_OK) {
         rc = eip_config_from_values(&values, &cfg, &err);
     }
@@ -198,8 +199,7 @@ int eip_lsb_main(int argc, char **argv)
         ec2ha_opts_print_ocf_metadata(stdout, &eip_program_info, eip_options, eip_n_options);
         return EIP_OCF_SUCCESS;
     case LSB_MANPAGE:
-        ec2ha_opts_print_manpage(stdout, &eip_program_info, eip_options, eip_n_options);
-        return EIP_OCF_SUCCESS;
+        return eip_print_manpage(stdout) == 0 ? EIP_OCF_SUCCESS : EIP_OCF_ERR_GENERIC;
     case LSB_USAGE:
         lsb_usage(stdout);
         return EIP_OCF_SUCCESS;

@@ -115,35 +115,6 @@ void eip_print_exit_reason(const char *reason)
     fflush(stderr);
 }
 
-void eip_log_start(bool lsb, bool quiet)
-{
-    static char ident[128];
-    const char *instance = getenv("OCF_RESOURCE_INSTANCE");
-    const char *debug = getenv("HA_debug");
-    const char *facility = getenv("HA_LOGFACILITY");
-    const char *logfile = getenv("HA_LOGFILE");
-    unsigned sinks = EC2HA_LOG_TO_STDERR;
-    ec2ha_log_level level = EC2HA_LOG_INFO;
-
-    if (!lsb && instance != NULL && instance[0] != '\0') {
-        snprintf(ident, sizeof(ident), "eip(%s)", instance);
-    } else {
-        snprintf(ident, sizeof(ident), "eip");
-    }
-    if (debug != NULL && strcmp(debug, "0") != 0 && debug[0] != '\0') {
-        level = EC2HA_LOG_DEBUG;
-    } else if (quiet) {
-        level = EC2HA_LOG_NOTICE;   /* a monitor every 30 s: only what matters */
-    }
-    if (facility != NULL && facility[0] != '\0' && strcmp(facility, "none") != 0) {
-        sinks |= EC2HA_LOG_TO_SYSLOG;
-    }
-    if (logfile != NULL && logfile[0] != '\0') {
-        sinks |= EC2HA_LOG_TO_FILE;
-    }
-    ec2ha_log_init(ident, level, sinks, NULL);
-}
-
 /* ---- OCF mode ------------------------------------------------------------- */
 
 static void ocf_usage(FILE *out)
@@ -164,7 +135,7 @@ static void log_ignored_options(const ec2ha_opt_values *v)
     }
 }
 
-static int run_ocf_action(eip_ocf_action action, int64_t default_timeout_ms)
+static int run_ocf_action(eip_ocf_action action, const char *name, int64_t default_timeout_ms)
 {
     int exit_code = EIP_OCF_ERR_GENERIC;
     ec2ha_opt_values values;
@@ -184,6 +155,8 @@ static int run_ocf_action(eip_ocf_action action, int64_t default_timeout_ms)
     if (rc == EC2HA_OK) {
         rc = ec2ha_opts_parse_env(&values, "OCF_RESKEY_", &err);
     }
+    /* before anything is checked: a configuration error is worth a trace too */
+    (void)eip_trace_start(&values, name, false);
     if (rc == EC2HA_OK) {
         rc = eip_config_from_values(&values, &ctx.cfg, &err);
     }
@@ -263,8 +236,7 @@ static int ocf_main(int argc, char **argv)
         ec2ha_opts_print_help(stdout, &eip_program_info, eip_options, eip_n_options);
         return EIP_OCF_SUCCESS;
     case ACT_MANPAGE:
-        ec2ha_opts_print_manpage(stdout, &eip_program_info, eip_options, eip_n_options);
-        return fflush(stdout) == 0 ? EIP_OCF_SUCCESS : EIP_OCF_ERR_GENERIC;
+        return eip_print_manpage(stdout) == 0 ? EIP_OCF_SUCCESS : EIP_OCF_ERR_GENERIC;
     case ACT_UNKNOWN: {
         char reason[160];
 
@@ -278,7 +250,7 @@ static int ocf_main(int argc, char **argv)
         break;
     }
     eip_log_start(false, action == ACT_MONITOR);
-    return run_ocf_action(action, timeout_ms);
+    return run_ocf_action(action, name, timeout_ms);
 }
 
 int main(int argc, char **argv)

@@ -5,6 +5,8 @@
  * page are all generated from eip_options[]; nothing else describes a parameter.
  */
 #include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "eip.h"
@@ -136,6 +138,26 @@ const ec2ha_option eip_options[] = {
         .longdesc = "For a drop-in switch from ocf:heartbeat:awseip: "
                     "retries use exponential backoff with jitter instead of a fixed sleep.",
     },
+    /*
+     * Tracing, as every resource-agents agent takes it (ocf-shellfuncs): set on an
+     * operation by `crm resource trace`, not a parameter of the resource, so not in
+     * meta-data (like OCF_RESKEY_CRM_meta_*); EIP_MAN_EXTRA's TRACING describes them.
+     */
+    {
+        .name = EIP_OPT_TRACE_RA, .type = EC2HA_OPT_STRING, .flags = EC2HA_OPT_HIDDEN,
+        .arg_name = "boolean",
+        .shortdesc = "Trace this operation: log every request and response, secrets masked",
+    },
+    {
+        .name = EIP_OPT_TRACE_DIR, .type = EC2HA_OPT_STRING, .flags = EC2HA_OPT_HIDDEN,
+        .arg_name = "directory",
+        .shortdesc = "Where trace files go (default $HA_VARLIB/trace_ra)",
+    },
+    {
+        .name = EIP_OPT_TRACE_FILE, .type = EC2HA_OPT_STRING, .flags = EC2HA_OPT_HIDDEN,
+        .arg_name = "path|fd",
+        .shortdesc = "Trace file: an absolute path or a descriptor 3-9",
+    },
 };
 
 const size_t eip_n_options = sizeof(eip_options) / sizeof(eip_options[0]);
@@ -179,7 +201,10 @@ static const ec2ha_action_info eip_lsb_actions[] = {
     "node attribute ec2-instance-id, which fence_ec2 uses to find the instance to fence. " \
     "The parameters of ocf:heartbeat:awseip are accepted, so switching is a change of " \
     "agent name. IAM permissions needed: ec2:DescribeAddresses, ec2:AssociateAddress, " \
-    "ec2:DisassociateAddress, ec2:DescribeInstances."
+    "ec2:DisassociateAddress, ec2:DescribeInstances. Debugging: HA_debug=1 adds debug " \
+    "lines; tracing (crm resource trace <resource> <operation>, which sets trace_ra=1 on " \
+    "the operation, or OCF_TRACE_RA=1) logs every EC2 and instance metadata request and " \
+    "response, secrets masked, to /var/lib/heartbeat/trace_ra/eip/."
 
 #define EIP_MAN_EXTRA \
     ".SH EXIT STATUS\n" \
@@ -192,6 +217,30 @@ static const ec2ha_action_info eip_lsb_actions[] = {
     "Every action ends before Pacemaker's timeout (OCF_RESKEY_CRM_meta_timeout) minus a " \
     "safety margin of a tenth of it (at least 1 s, at most 5 s); retries of throttled or " \
     "failed EC2 calls stop there.\n" \
+    ".SH LOGGING AND TRACING\n" \
+    "The agent logs to stderr, which Pacemaker's executor copies into its log; to syslog " \
+    "as eip(<resource>) when HA_LOGFACILITY names a facility (none: not at all); and to " \
+    "HA_LOGFILE when set (created 0600). A recurring monitor logs notices and errors " \
+    "only, other actions info lines too; HA_debug=1 (not 0) adds debug lines: each EC2 " \
+    "and instance metadata call, each state seen, the effective parameters and where " \
+    "they came from.\n" \
+    ".PP\n" \
+    "Tracing adds every request and response body. Secret keys, session tokens, IMDS " \
+    "tokens, Authorization headers and signatures are masked (****) in every line at " \
+    "every level, and bodies that hold credentials or tokens are never logged. Tracing " \
+    "is on when OCF_TRACE_RA is true (1, yes, true, on) or, with OCF_TRACE_RA unset, " \
+    "when the operation has trace_ra=1: \\fBcrm resource trace\\fR \\fIresource\\fR " \
+    "[\\fIoperation\\fR] sets it (\\fBcrm resource untrace\\fR removes it); " \
+    "\\fBcrm_resource \\-\\-force\\-check \\-VV\\fR exports OCF_TRACE_RA=1; in LSB mode " \
+    "TRACE_RA=1 in the settings file. The trace goes to OCF_TRACE_FILE, else the " \
+    "operation's trace_file: an absolute path, or a descriptor 3 to 9 open for writing " \
+    "(/dev/stderr: the usual log). Otherwise, when Pacemaker runs the agent (stdin not a " \
+    "terminal), each traced operation gets its own file, " \
+    "\\fItrace_dir\\fR/eip/\\fIresource\\fR.\\fIaction\\fR.\\fIYYYY-MM-DD.HH:MM:SS\\fR, " \
+    "trace_dir defaulting to $HA_VARLIB/trace_ra (/var/lib/heartbeat/trace_ra), the " \
+    "place crm resource trace names and crm report collects; a trace file gets the whole " \
+    "log of the operation (created 0600) and the usual log one line naming it. Run by " \
+    "hand or in LSB mode, the trace goes to the usual log (stderr first).\n" \
     ".SH LSB MODE\n" \
     "Run without OCF_ROOT, e.g. through a symbolic link /etc/init.d/eip, the agent reads " \
     "KEY=value settings (ALLOCATION_ID=..., ELASTIC_IP=..., PRIVATE_IP_ADDRESS=..., " \
@@ -240,6 +289,57 @@ const ec2ha_program_info eip_lsb_program_info = {
 static const char *nonempty(const char *s)
 {
     return (s != NULL && s[0] != '\0') ? s : NULL;
+}
+
+/*
+ * The page is installed as ocf_ec2ha_eip(7), the name resource-agents gives OCF agents'
+ * pages (ocf_heartbeat_IPaddr2(7)); mandb, whatis and lintian read the page's name from
+ * its NAME line, so that line must say ocf_ec2ha_eip.  The generator names a page after
+ * the program, which the synopsis and meta-data rightly call eip: rename the title and
+ * the NAME entry, nothing else.
+ */
+#define EIP_MAN_TITLE_FROM ".TH EIP "
+#define EIP_MAN_TITLE_TO ".TH OCF_EC2HA_EIP "
+#define EIP_MAN_NAME_FROM "eip \\- "
+#define EIP_MAN_NAME_TO "ocf_ec2ha_eip \\- "
+
+int eip_print_manpage(FILE *out)
+{
+    char *page = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&page, &len);
+    bool after_name = false;
+    int result = -1;
+
+    if (mem == NULL) {
+        goto cleanup;
+    }
+    ec2ha_opts_print_manpage(mem, &eip_program_info, eip_options, eip_n_options);
+    if (fclose(mem) != 0) {
+        goto cleanup;
+    }
+    for (char *line = page; line != NULL && *line != '\0';) {
+        char *nl = strchr(line, '\n');
+        size_t n = nl != NULL ? (size_t)(nl - line) + 1 : strlen(line);
+
+        if (strncmp(line, EIP_MAN_TITLE_FROM, strlen(EIP_MAN_TITLE_FROM)) == 0) {
+            fputs(EIP_MAN_TITLE_TO, out);
+            fwrite(line + strlen(EIP_MAN_TITLE_FROM), 1, n - strlen(EIP_MAN_TITLE_FROM), out);
+        } else if (after_name &&
+                   strncmp(line, EIP_MAN_NAME_FROM, strlen(EIP_MAN_NAME_FROM)) == 0) {
+            fputs(EIP_MAN_NAME_TO, out);
+            fwrite(line + strlen(EIP_MAN_NAME_FROM), 1, n - strlen(EIP_MAN_NAME_FROM), out);
+        } else {
+            fwrite(line, 1, n, out);
+        }
+        after_name = strncmp(line, ".SH NAME\n", strlen(".SH NAME\n")) == 0;
+        line += n;
+    }
+    result = fflush(out) == 0 && !ferror(out) ? 0 : -1;
+
+cleanup:
+    free(page);
+    return result;
 }
 
 ec2ha_rc eip_config_from_values(const ec2ha_opt_values *v, eip_config *cfg, ec2ha_error *err)
