@@ -18,6 +18,17 @@ PYTHON    ?= /usr/bin/python3
 VERSION   := $(shell cat VERSION 2>/dev/null || echo 0.1.0)
 
 PKGS      := libcurl libcrypto libxml-2.0 pacemaker-cib pacemaker
+# Pacemaker's libcib/libcrmcommon are not linked: lib/cluster_pcmk.c dlopen()s them by soname
+# when the CIB is first used, so the hot paths never map them (and glib, gnutls, qb, ...).
+# Their headers still come from PKGS; the sonames are read from the development symlinks.
+LINK_PKGS := libcurl libcrypto libxml-2.0
+PCMK_LIBDIR := $(shell pkg-config --variable=libdir pacemaker-cib 2>/dev/null)
+pcmk_soname = $(shell readelf -d $(PCMK_LIBDIR)/$(1).so 2>/dev/null | \
+                sed -n 's/.*(SONAME).*\[\(.*\)\]/\1/p')
+LIBCIB_SONAME := $(call pcmk_soname,libcib)
+LIBCRMCOMMON_SONAME := $(call pcmk_soname,libcrmcommon)
+PCMK_SONAMES := $(if $(LIBCIB_SONAME),-DEC2HA_LIBCIB_SONAME='"$(LIBCIB_SONAME)"') \
+                $(if $(LIBCRMCOMMON_SONAME),-DEC2HA_LIBCRMCOMMON_SONAME='"$(LIBCRMCOMMON_SONAME)"')
 ifeq ($(filter clean help deps,$(MAKECMDGOALS)),)
 PKG_MISSING := $(shell scripts/deps.sh --check-build)
 ifneq ($(PKG_MISSING),)
@@ -31,8 +42,9 @@ CSTD      := -std=c11 -D_GNU_SOURCE
 OPT       ?= -O2 -g
 SAN       ?=
 CFLAGS_ALL = $(CSTD) $(OPT) $(WARN) $(SAN) -Iinclude -Ilib \
-             $(patsubst -I%,-isystem %,$(shell pkg-config --cflags $(PKGS))) -DEC2HA_VERSION='"$(VERSION)"' $(CFLAGS)
-LIBS_ALL   = $(shell pkg-config --libs $(PKGS)) $(LDLIBS)
+             $(patsubst -I%,-isystem %,$(shell pkg-config --cflags $(PKGS))) -DEC2HA_VERSION='"$(VERSION)"' \
+             $(PCMK_SONAMES) $(CFLAGS)
+LIBS_ALL   = $(shell pkg-config --libs $(LINK_PKGS)) $(LDLIBS)
 LDFLAGS_ALL = $(SAN) $(LDFLAGS)
 
 LIB_SRC   := $(sort $(wildcard lib/*.c))

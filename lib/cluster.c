@@ -6,6 +6,12 @@
  * matching of names and values is done here in C, so no caller string is ever
  * spliced into an XPath expression.  Writes are one cib->cmds->modify of the
  * node's instance_attributes, the same XML crm_attribute produces.
+ *
+ * Pacemaker's libraries are not linked: the first ec2ha_cluster_connect()
+ * loads them (cluster_pcmk.c) and every call into them goes through the table
+ * the connection keeps (c->pcmk).  Reading and building the XML is plain
+ * libxml2; only what has Pacemaker's own semantics (booleans, error strings,
+ * freeing what libcib allocated) is Pacemaker's.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -25,6 +31,7 @@
 #include <crm/crm.h>
 #include <crm/msg_xml.h>
 
+#include "cluster_private.h"
 #include "ec2ha/cluster.h"
 #include "ec2ha/log.h"
 
@@ -38,6 +45,7 @@
 #define TAG_XPATH_QUERY "xpath-query"           /* libcib's wrapper for several matches */
 
 struct ec2ha_cluster {
+    const ec2ha_pcmk_api *pcmk;   /* the loaded Pacemaker functions */
     cib_t *cib;
 };
 
@@ -82,14 +90,19 @@ ec2ha_rc ec2ha_cluster_connect(ec2ha_cluster **out, ec2ha_error *err)
     int prc;
 
     *out = NULL;
-    /* Loads the CIB schemas (the file variant validates at sign-on); idempotent. */
-    crm_xml_init();
     c = calloc(1, sizeof(*c));
     if (c == NULL) {
         rc = ec2ha_error_set(err, EC2HA_ERR_NOMEM, "out of memory connecting to the CIB");
         goto cleanup;
     }
-    c->cib = cib_new();
+    c->pcmk = ec2ha_pcmk_load(err);
+    if (c->pcmk == NULL) {
+        rc = EC2HA_ERR_CIB;
+        goto cleanup;
+    }
+    /* Loads the CIB schemas (the file variant validates at sign-on); idempotent. */
+    c->pcmk->crm_xml_init();
+    c->cib = c->pcmk->cib_new();
     if (c->cib == NULL) {
         rc = ec2ha_error_set(err, EC2HA_ERR_CIB, "cannot create a CIB connection object");
         goto cleanup;
@@ -99,7 +112,7 @@ ec2ha_rc ec2ha_cluster_connect(ec2ha_cluster **out, ec2ha_error *err)
         if (source != NULL) {
             /* libcib says "No such device or address" for a missing file: be precise. */
             const char *why = access(source, R_OK) != 0 && getenv("CIB_file") != NULL
-                                  ? strerror(errno) : pcmk_strerror(prc);
+                                  ? strerror(errno) : c->pcmk->pcmk_strerror(prc);
 
             rc = ec2ha_error_set(err, EC2HA_ERR_CIB,
                                  "cannot open the CIB %s (from CIB_file/CIB_shadow): %s",
@@ -108,7 +121,7 @@ ec2ha_rc ec2ha_cluster_connect(ec2ha_cluster **out, ec2ha_error *err)
             rc = ec2ha_error_set(err, EC2HA_ERR_CIB,
                                  "cannot connect to the cluster information base: %s; is "
                                  "Pacemaker running on this node, and is this user root or "
-                                 "in the haclient group?", pcmk_strerror(prc));
+                                 "in the haclient group?", c->pcmk->pcmk_strerror(prc));
         }
         goto cleanup;
     }
@@ -129,12 +142,21 @@ void ec2ha_cluster_free(ec2ha_cluster *c)
         if (c->cib->state != cib_disconnected) {
             c->cib->cmds->signoff(c->cib);   /* the file variant writes changes here */
         }
-        cib_delete(c->cib);
+        c->pcmk->cib_delete(c->cib);
     }
     free(c);
 }
 
 /* ---- queries ------------------------------------------------------------------------ */
+
+/* Frees what libcib returned, with Pacemaker's own free_xml(); accepts NULL
+ * (and a NULL c then: only a connected c ever returns XML). */
+static void free_result(const ec2ha_cluster *c, xmlNode *xml)
+{
+    if (xml != NULL) {
+        c->pcmk->free_xml(xml);
+    }
+}
 
 /* *out is NULL (and EC2HA_OK) when the section does not exist. */
 static ec2ha_rc query(ec2ha_cluster *c, const char *xpath, xmlNode **out, ec2ha_error *err)
@@ -147,15 +169,15 @@ static ec2ha_rc query(ec2ha_cluster *c, const char *xpath, xmlNode **out, ec2ha_
     }
     prc = c->cib->cmds->query(c->cib, xpath, out, QUERY_OPTIONS);
     if (prc == -ENXIO) {
-        free_xml(*out);
+        free_result(c, *out);
         *out = NULL;
         return EC2HA_OK;
     }
     if (prc != pcmk_ok) {
-        free_xml(*out);
+        free_result(c, *out);
         *out = NULL;
         return ec2ha_error_set(err, EC2HA_ERR_CIB, "CIB query %s failed: %s", xpath,
-                               pcmk_strerror(prc));
+                               c->pcmk->pcmk_strerror(prc));
     }
     return EC2HA_OK;
 }
@@ -186,9 +208,18 @@ static xmlNode *section_of(xmlNode *out)
     return out;
 }
 
+/* An attribute's value as Pacemaker's crm_element_value() reads it (the text
+ * of the attribute node, not a copy); NULL when absent. */
+static const char *attr_value(const xmlNode *n, const char *name)
+{
+    const xmlAttr *a = n != NULL ? xmlHasProp(n, (const xmlChar *)name) : NULL;
+
+    return a != NULL && a->children != NULL ? (const char *)a->children->content : NULL;
+}
+
 static bool attr_eq(const xmlNode *n, const char *attr, const char *value)
 {
-    const char *v = crm_element_value(n, attr);
+    const char *v = attr_value(n, attr);
 
     return v != NULL && value != NULL && strcmp(v, value) == 0;
 }
@@ -242,13 +273,13 @@ ec2ha_rc ec2ha_cluster_get_property(ec2ha_cluster *c, const char *name, char **v
             }
         }
     }
-    if (nv == NULL || crm_element_value(nv, XML_NVPAIR_ATTR_VALUE) == NULL) {
+    if (nv == NULL || attr_value(nv, XML_NVPAIR_ATTR_VALUE) == NULL) {
         rc = ec2ha_error_set(err, EC2HA_ERR_NOT_FOUND, "cluster property %s is not set", name);
         goto cleanup;
     }
-    rc = dup_value(crm_element_value(nv, XML_NVPAIR_ATTR_VALUE), value_out, err);
+    rc = dup_value(attr_value(nv, XML_NVPAIR_ATTR_VALUE), value_out, err);
 cleanup:
-    free_xml(out);
+    free_result(c, out);
     return rc;
 }
 
@@ -267,7 +298,7 @@ ec2ha_rc ec2ha_cluster_stonith_enabled(ec2ha_cluster *c, bool *enabled_out, ec2h
     if (rc != EC2HA_OK) {
         return rc;
     }
-    if (crm_str_to_boolean(value, &b) < 0) {
+    if (c->pcmk->crm_str_to_boolean(value, &b) < 0) {
         /* Pacemaker resets an invalid cluster option to its default (true). */
         ec2ha_warn("cluster property stonith-enabled=%s is not a boolean; Pacemaker uses "
                    "its default, true", value);
@@ -330,24 +361,53 @@ ec2ha_rc ec2ha_cluster_get_node_attribute(ec2ha_cluster *c, const char *node, co
         goto cleanup;
     }
     nv = node_nvpair(n, name, NULL);
-    if (nv == NULL || crm_element_value(nv, XML_NVPAIR_ATTR_VALUE) == NULL) {
+    if (nv == NULL || attr_value(nv, XML_NVPAIR_ATTR_VALUE) == NULL) {
         rc = ec2ha_error_set(err, EC2HA_ERR_NOT_FOUND,
                              "node %s has no permanent attribute %s", node, name);
         goto cleanup;
     }
-    rc = dup_value(crm_element_value(nv, XML_NVPAIR_ATTR_VALUE), value_out, err);
+    rc = dup_value(attr_value(nv, XML_NVPAIR_ATTR_VALUE), value_out, err);
 cleanup:
-    free_xml(out);
+    free_result(c, out);
     return rc;
+}
+
+/* <node id><instance_attributes id><nvpair id name value/></instance_attributes></node>,
+ * the update crm_attribute sends, as a document of its own; NULL when out of memory. */
+static xmlDoc *node_attribute_update(const char *node_id, const char *set_id, const char *nv_id,
+                                     const char *name, const char *value)
+{
+    xmlDoc *doc = xmlNewDoc((const xmlChar *)"1.0");
+    xmlNode *xnode = NULL;
+    xmlNode *xset = NULL;
+    xmlNode *xnv = NULL;
+
+    xnode = doc != NULL ? xmlNewDocNode(doc, NULL, (const xmlChar *)XML_CIB_TAG_NODE, NULL)
+                        : NULL;
+    if (xnode != NULL) {
+        xmlDocSetRootElement(doc, xnode);
+        xset = xmlNewChild(xnode, NULL, (const xmlChar *)XML_TAG_ATTR_SETS, NULL);
+    }
+    xnv = xset != NULL ? xmlNewChild(xset, NULL, (const xmlChar *)XML_CIB_TAG_NVPAIR, NULL)
+                       : NULL;
+    if (xnv == NULL
+        || xmlSetProp(xnode, (const xmlChar *)XML_ATTR_ID, (const xmlChar *)node_id) == NULL
+        || xmlSetProp(xset, (const xmlChar *)XML_ATTR_ID, (const xmlChar *)set_id) == NULL
+        || xmlSetProp(xnv, (const xmlChar *)XML_ATTR_ID, (const xmlChar *)nv_id) == NULL
+        || xmlSetProp(xnv, (const xmlChar *)XML_NVPAIR_ATTR_NAME, (const xmlChar *)name) == NULL
+        || xmlSetProp(xnv, (const xmlChar *)XML_NVPAIR_ATTR_VALUE,
+                      (const xmlChar *)value) == NULL) {
+        xmlFreeDoc(doc);
+        return NULL;
+    }
+    return doc;
 }
 
 ec2ha_rc ec2ha_cluster_set_node_attribute(ec2ha_cluster *c, const char *node, const char *name,
                                           const char *value, ec2ha_error *err)
 {
     xmlNode *out = NULL;
-    xmlNode *update = NULL;
-    xmlNode *xset = NULL;
-    xmlNode *xnv = NULL;
+    xmlDoc *update = NULL;
     xmlNode *n = NULL;
     xmlNode *set = NULL;
     xmlNode *nv = NULL;
@@ -366,7 +426,7 @@ ec2ha_rc ec2ha_cluster_set_node_attribute(ec2ha_cluster *c, const char *node, co
         goto cleanup;
     }
     n = node_by_uname(section_of(out), node);
-    node_id = n != NULL ? crm_element_value(n, XML_ATTR_ID) : NULL;
+    node_id = n != NULL ? attr_value(n, XML_ATTR_ID) : NULL;
     if (node_id == NULL) {
         rc = ec2ha_error_set(err, EC2HA_ERR_NOT_FOUND,
                              "node %s is not in the CIB's nodes section (it appears there once "
@@ -380,14 +440,14 @@ ec2ha_rc ec2ha_cluster_set_node_attribute(ec2ha_cluster *c, const char *node, co
     }
     /* Reuse existing ids so the update replaces rather than duplicates; else
      * crm_attribute's convention nodes-<id> / nodes-<id>-<name>. */
-    if (nv != NULL && crm_element_value(nv, XML_ATTR_ID) != NULL
-        && crm_element_value(set, XML_ATTR_ID) != NULL) {
-        set_id = strdup(crm_element_value(set, XML_ATTR_ID));
-        nv_id = strdup(crm_element_value(nv, XML_ATTR_ID));
+    if (nv != NULL && attr_value(nv, XML_ATTR_ID) != NULL
+        && attr_value(set, XML_ATTR_ID) != NULL) {
+        set_id = strdup(attr_value(set, XML_ATTR_ID));
+        nv_id = strdup(attr_value(nv, XML_ATTR_ID));
     } else {
         set = next_child(n, NULL, XML_TAG_ATTR_SETS);
-        if (set != NULL && crm_element_value(set, XML_ATTR_ID) != NULL) {
-            set_id = strdup(crm_element_value(set, XML_ATTR_ID));
+        if (set != NULL && attr_value(set, XML_ATTR_ID) != NULL) {
+            set_id = strdup(attr_value(set, XML_ATTR_ID));
         } else if (asprintf(&set_id, "nodes-%s", node_id) < 0) {
             set_id = NULL;
         }
@@ -395,27 +455,18 @@ ec2ha_rc ec2ha_cluster_set_node_attribute(ec2ha_cluster *c, const char *node, co
             nv_id = NULL;
         }
     }
-    if (set_id == NULL || nv_id == NULL) {
+    update = set_id != NULL && nv_id != NULL
+                 ? node_attribute_update(node_id, set_id, nv_id, name, value) : NULL;
+    if (update == NULL) {
         rc = ec2ha_error_set(err, EC2HA_ERR_NOMEM, "out of memory building a CIB update");
         goto cleanup;
     }
-    update = create_xml_node(NULL, XML_CIB_TAG_NODE);
-    xset = update != NULL ? create_xml_node(update, XML_TAG_ATTR_SETS) : NULL;
-    xnv = xset != NULL ? create_xml_node(xset, XML_CIB_TAG_NVPAIR) : NULL;
-    if (xnv == NULL) {
-        rc = ec2ha_error_set(err, EC2HA_ERR_NOMEM, "out of memory building a CIB update");
-        goto cleanup;
-    }
-    crm_xml_add(update, XML_ATTR_ID, node_id);
-    crm_xml_add(xset, XML_ATTR_ID, set_id);
-    crm_xml_add(xnv, XML_ATTR_ID, nv_id);
-    crm_xml_add(xnv, XML_NVPAIR_ATTR_NAME, name);
-    crm_xml_add(xnv, XML_NVPAIR_ATTR_VALUE, value);
-    prc = c->cib->cmds->modify(c->cib, XML_CIB_TAG_NODES, update, cib_sync_call);
+    prc = c->cib->cmds->modify(c->cib, XML_CIB_TAG_NODES, xmlDocGetRootElement(update),
+                               cib_sync_call);
     if (prc != pcmk_ok) {
         rc = ec2ha_error_set(err, EC2HA_ERR_CIB,
                              "could not write node attribute %s=%s for node %s: %s%s", name,
-                             value, node, pcmk_strerror(prc),
+                             value, node, c->pcmk->pcmk_strerror(prc),
                              prc == -EPROTONOSUPPORT
                                  ? " (the CIB's crm_feature_set is newer than this Pacemaker "
                                    "supports, " CRM_FEATURE_SET ")" : "");
@@ -426,8 +477,8 @@ ec2ha_rc ec2ha_cluster_set_node_attribute(ec2ha_cluster *c, const char *node, co
 cleanup:
     free(set_id);
     free(nv_id);
-    free_xml(update);
-    free_xml(out);
+    xmlFreeDoc(update);
+    free_result(c, out);
     return rc;
 }
 
@@ -450,9 +501,17 @@ static bool positive_number(const char *s)
     return nonzero;
 }
 
-static bool in_membership(const char *in_ccm)
+/* Pacemaker's crm_is_true(): a boolean word (crm_str_to_boolean) that is true. */
+static bool pcmk_is_true(const ec2ha_pcmk_api *pcmk, const char *s)
 {
-    return (in_ccm != NULL && crm_is_true(in_ccm)) || positive_number(in_ccm);
+    int b = 0;
+
+    return s != NULL && pcmk->crm_str_to_boolean(s, &b) > 0 && b != 0;
+}
+
+static bool in_membership(const ec2ha_pcmk_api *pcmk, const char *in_ccm)
+{
+    return pcmk_is_true(pcmk, in_ccm) || positive_number(in_ccm);
 }
 
 static bool controller_online(const char *crmd)
@@ -466,7 +525,7 @@ static bool word_eq(const char *a, const char *b)
 }
 
 /* The rule documented in cluster.h (after determine_online_status_fencing()). */
-static ec2ha_node_state state_of(const xmlNode *ns)
+static ec2ha_node_state state_of(const ec2ha_pcmk_api *pcmk, const xmlNode *ns)
 {
     const char *in_ccm = NULL;
     const char *crmd = NULL;
@@ -478,11 +537,11 @@ static ec2ha_node_state state_of(const xmlNode *ns)
     if (ns == NULL) {
         return EC2HA_NODE_UNKNOWN;
     }
-    in_ccm = crm_element_value(ns, XML_NODE_IN_CLUSTER);
-    crmd = crm_element_value(ns, XML_NODE_IS_PEER);
-    join = crm_element_value(ns, XML_NODE_JOIN_STATE);
-    expected = crm_element_value(ns, XML_NODE_EXPECTED);
-    member = in_membership(in_ccm);
+    in_ccm = attr_value(ns, XML_NODE_IN_CLUSTER);
+    crmd = attr_value(ns, XML_NODE_IS_PEER);
+    join = attr_value(ns, XML_NODE_JOIN_STATE);
+    expected = attr_value(ns, XML_NODE_EXPECTED);
+    member = in_membership(pcmk, in_ccm);
     online = controller_online(crmd);
     if (in_ccm == NULL || word_eq(join, CRMD_JOINSTATE_NACK)) {
         return EC2HA_NODE_UNCLEAN;
@@ -578,15 +637,15 @@ ec2ha_rc ec2ha_cluster_list_nodes(ec2ha_cluster *c, ec2ha_cluster_node **out, si
     }
     n = NULL;
     while (i < count && (n = next_child(section_of(nodes_xml), n, XML_CIB_TAG_NODE)) != NULL) {
-        const char *id = crm_element_value(n, XML_ATTR_ID);
-        const char *uname = crm_element_value(n, XML_ATTR_UNAME);
+        const char *id = attr_value(n, XML_ATTR_ID);
+        const char *uname = attr_value(n, XML_ATTR_UNAME);
         xmlNode *nv = node_nvpair(n, EC2HA_ATTR_INSTANCE_ID, NULL);
 
         nodes[i].name = dup_or_null(uname != NULL ? uname : id, &oom);
         nodes[i].id = dup_or_null(id, &oom);
         nodes[i].instance_id =
-            dup_or_null(nv != NULL ? crm_element_value(nv, XML_NVPAIR_ATTR_VALUE) : NULL, &oom);
-        nodes[i].state = state_of(node_state_for(section_of(status_xml), id, uname));
+            dup_or_null(nv != NULL ? attr_value(nv, XML_NVPAIR_ATTR_VALUE) : NULL, &oom);
+        nodes[i].state = state_of(c->pcmk, node_state_for(section_of(status_xml), id, uname));
         i++;
     }
     if (oom) {
@@ -599,8 +658,8 @@ ec2ha_rc ec2ha_cluster_list_nodes(ec2ha_cluster *c, ec2ha_cluster_node **out, si
     rc = EC2HA_OK;
 cleanup:
     ec2ha_cluster_nodes_free(nodes, count);
-    free_xml(nodes_xml);
-    free_xml(status_xml);
+    free_result(c, nodes_xml);
+    free_result(c, status_xml);
     return rc;
 }
 
@@ -662,7 +721,7 @@ static bool has_fence_delay(xmlNode *primitive)
     while ((set = next_child(primitive, set, XML_TAG_ATTR_SETS)) != NULL) {
         for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
             xmlNode *nv = nvpair_in(set, names[i]);
-            const char *v = nv != NULL ? crm_element_value(nv, XML_NVPAIR_ATTR_VALUE) : NULL;
+            const char *v = nv != NULL ? attr_value(nv, XML_NVPAIR_ATTR_VALUE) : NULL;
 
             if (v != NULL && v[0] != '\0' && strspn(v, "0smh ") != strlen(v)) {
                 return true;
@@ -704,7 +763,7 @@ static ec2ha_rc count_devices(ec2ha_cluster *c, const char *agent, bool need_del
     if (rc == EC2HA_OK) {
         *count_out = count_stonith(section_of(out), agent, need_delay);
     }
-    free_xml(out);
+    free_result(c, out);
     return rc;
 }
 

@@ -26,6 +26,12 @@
  *
  * Requires Pacemaker 2.1.x (libcib, libcrmcommon); connect() calls
  * crm_xml_init() so the CIB schemas are loaded for the file variant.
+ * The programs are not linked with those libraries: the first connect()
+ * dlopen()s them by the sonames found at build time and keeps them loaded
+ * (one process-wide table, lib/cluster_private.h); nothing else here loads
+ * them.  When they cannot be loaded, connect() fails with EC2HA_ERR_CIB and a
+ * message naming the library, its Debian package and dlerror().  Like libcib,
+ * this module is for one thread.
  */
 #ifndef EC2HA_CLUSTER_H
 #define EC2HA_CLUSTER_H

@@ -5,13 +5,22 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <fcntl.h>
+#include <link.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/utsname.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include "cluster_private.h"   /* the sonames the build found */
 #include "ec2ha/cluster.h"
+
+/* Set in the environment of a re-executed copy of this program (see run_child). */
+#define CHILD_ENV "EC2HA_TEST_CLUSTER_CHILD"
+
+static const char *self_path;   /* argv[0], to re-execute this test program */
 
 static char fixture_path[4096];
 
@@ -87,6 +96,148 @@ static size_t count_of(const char *hay, const char *needle)
         n++;
     }
     return n;
+}
+
+/* ---- loading Pacemaker's libraries ------------------------------------------------------ */
+
+static int find_object(struct dl_phdr_info *info, size_t size, void *data)
+{
+    (void)size;
+    return info->dlpi_name != NULL && strstr(info->dlpi_name, (const char *)data) != NULL;
+}
+
+/* Whether a shared object whose path contains `name` is mapped in this process. */
+static bool mapped(const char *name)
+{
+    return dl_iterate_phdr(find_object, (void *)name) != 0;
+}
+
+/* Runs first: nothing before it may use the CIB.  Only ec2ha_cluster_connect()
+ * loads libcib and libcrmcommon (and glib, qb, ... with them). */
+static void test_pacemaker_loaded_on_first_connect(void **state)
+{
+    static const char *const pacemaker[] = {
+        EC2HA_LIBCIB_SONAME, EC2HA_LIBCRMCOMMON_SONAME, "libglib-2.0.so", "libqb.so",
+    };
+    ec2ha_cluster *c = NULL;
+    ec2ha_error err;
+    char *name = NULL;
+    char *value = NULL;
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof(pacemaker) / sizeof(pacemaker[0]); i++) {
+        if (mapped(pacemaker[i])) {
+            fail_msg("%s is mapped before any CIB use", pacemaker[i]);
+        }
+    }
+    /* What needs no CIB connection leaves them unloaded. */
+    assert_string_equal(ec2ha_node_state_str(EC2HA_NODE_ONLINE), "online");
+    assert_int_equal(ec2ha_cluster_local_node_name(&name, &err), EC2HA_OK);
+    free(name);
+    assert_int_equal(ec2ha_cluster_get_property(NULL, "stonith-enabled", &value, &err),
+                     EC2HA_ERR_INVALID);
+    ec2ha_cluster_free(NULL);
+    ec2ha_cluster_nodes_free(NULL, 0);
+    assert_false(mapped(EC2HA_LIBCIB_SONAME));
+    assert_false(mapped(EC2HA_LIBCRMCOMMON_SONAME));
+
+    c = connect_to("cluster.xml");
+    assert_true(mapped(EC2HA_LIBCIB_SONAME));
+    assert_true(mapped(EC2HA_LIBCRMCOMMON_SONAME));
+    ec2ha_cluster_free(c);
+}
+
+/* In the re-executed child: connect, write "<rc> <message>" to stdout. */
+static int child_main(void)
+{
+    ec2ha_cluster *c = NULL;
+    ec2ha_error err;
+    ec2ha_rc rc;
+
+    ec2ha_error_clear(&err);
+    rc = ec2ha_cluster_connect(&c, &err);
+    printf("%d %s", (int)rc, err.message);
+    ec2ha_cluster_free(c);
+    return 0;
+}
+
+/* Re-executes this program with LD_LIBRARY_PATH=dir (dlopen() searches it
+ * before the system's directories) and returns what child_main() printed. */
+static char *run_child(const char *dir)
+{
+    char *out = calloc(1, 4096);
+    size_t got = 0;
+    ssize_t n;
+    int fds[2];
+    int status = 0;
+    pid_t pid;
+
+    assert_non_null(out);
+    assert_int_equal(pipe(fds), 0);
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        char *const argv[] = {(char *)self_path, NULL};
+
+        dup2(fds[1], STDOUT_FILENO);
+        close(fds[0]);
+        close(fds[1]);
+        setenv("LD_LIBRARY_PATH", dir, 1);
+        setenv(CHILD_ENV, "1", 1);
+        execv(self_path, argv);
+        _exit(127);
+    }
+    close(fds[1]);
+    while (got < 4095 && (n = read(fds[0], out + got, 4095 - got)) > 0) {
+        got += (size_t)n;
+    }
+    close(fds[0]);
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+    return out;
+}
+
+/* A library that cannot be loaded: EC2HA_ERR_CIB naming it, its package and
+ * dlerror().  An empty file of that soname first on LD_LIBRARY_PATH makes the
+ * real dlopen() fail ("file too short") without any hook in lib/. */
+static void test_load_failure_names_the_library(void **state)
+{
+    static const struct {
+        const char *fake;         /* the soname replaced by an empty file */
+        const char *message;      /* expected start of the message */
+    } cases[] = {
+        {EC2HA_LIBCRMCOMMON_SONAME, "cannot load " EC2HA_LIBCRMCOMMON_SONAME
+                                    " (Pacemaker's common library, Debian package libcrmcommon"},
+        {EC2HA_LIBCIB_SONAME, "cannot load " EC2HA_LIBCIB_SONAME
+                              " (Pacemaker's CIB library, Debian package libcib"},
+    };
+    char expected_rc[16];
+    size_t i;
+
+    (void)state;
+    snprintf(expected_rc, sizeof(expected_rc), "%d ", (int)EC2HA_ERR_CIB);
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char dir[] = "/tmp/ec2ha-test-nolib-XXXXXX";
+        char fake[256];
+        char *out;
+        int fd;
+
+        assert_non_null(mkdtemp(dir));
+        snprintf(fake, sizeof(fake), "%s/%s", dir, cases[i].fake);
+        fd = open(fake, O_WRONLY | O_CREAT | O_EXCL, 0644);
+        assert_true(fd >= 0);
+        close(fd);
+        out = run_child(dir);
+        unlink(fake);
+        rmdir(dir);
+        if (strncmp(out, expected_rc, strlen(expected_rc)) != 0
+            || strstr(out, cases[i].message) == NULL || strstr(out, fake) == NULL) {
+            fail_msg("fake %s: child said \"%s\"", cases[i].fake, out);
+        }
+        free(out);
+    }
 }
 
 /* ---- connection ---------------------------------------------------------------------- */
@@ -414,9 +565,11 @@ static void test_local_node_name(void **state)
     free(name);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_pacemaker_loaded_on_first_connect),   /* first: see there */
+        cmocka_unit_test(test_load_failure_names_the_library),
         cmocka_unit_test(test_unreachable_cib),
         cmocka_unit_test(test_stonith_enabled),
         cmocka_unit_test(test_get_property),
@@ -431,5 +584,10 @@ int main(void)
         cmocka_unit_test(test_local_node_name),
     };
 
+    (void)argc;
+    if (getenv(CHILD_ENV) != NULL) {
+        return child_main();
+    }
+    self_path = argv[0];
     return cmocka_run_group_tests_name("cluster", tests, NULL, NULL);
 }
