@@ -643,7 +643,7 @@ static void test_pagination_and_dry_run(void **state)
     free(r);
     r = server_request(&s, 2);
     assert_string_equal(request_body(r), "Action=DescribeInstances&Version=2016-11-15"
-                                         "&DryRun=true");
+                                         "&DryRun=true&MaxResults=1000");
     free(r);
     server_cleanup(&s);
     free_script(script, 4);
