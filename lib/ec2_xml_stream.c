@@ -149,6 +149,7 @@ struct ec2_instances_parser {
     size_t fed;                 /* bytes given to feed() */
     long http_status;
     root_state root;
+    bool root_closed;
     bool saw_dtd;
     bool failed;                /* a handler refused the document: rc, message */
     ec2ha_rc rc;
@@ -575,6 +576,9 @@ static void on_end(void *ctx, const xmlChar *localname, const xmlChar *prefix,
         return;
     }
     kind = p->frames[--p->depth].kind;
+    if (kind == K_ROOT) {
+        p->root_closed = true;
+    }
     if (kind >= K_FIRST_TEXT) {
         end_text(p, kind);
         return;
@@ -681,6 +685,7 @@ ec2ha_rc ec2_instances_parser_reset(ec2_instances_parser *p, long http_status, e
     p->fed = 0;
     p->http_status = http_status;
     p->root = ROOT_UNKNOWN;
+    p->root_closed = false;
     p->saw_dtd = false;
     p->failed = false;
     p->rc = EC2HA_OK;
@@ -710,8 +715,9 @@ ec2ha_rc ec2_instances_parser_reset(ec2_instances_parser *p, long http_status, e
 }
 
 /* Why the parser stopped, or EC2HA_OK while it reads on. */
-static ec2ha_rc verdict(ec2_instances_parser *p, int xml_rc, ec2ha_error *err)
+static ec2ha_rc verdict(ec2_instances_parser *p, int xml_rc, bool terminated, ec2ha_error *err)
 {
+    const xmlError *e;
     char detail[512];
 
     if (p->failed) {
@@ -726,7 +732,15 @@ static ec2ha_rc verdict(ec2_instances_parser *p, int xml_rc, ec2ha_error *err)
         return EC2HA_OK;        /* decided at finish(), on the whole document */
     }
     if (xml_rc != 0 || !p->ctxt->wellFormed) {
-        ec2_xml_error_text(xmlCtxtGetLastError(p->ctxt), detail, sizeof(detail));
+        e = xmlCtxtGetLastError(p->ctxt);
+        if (terminated && p->root == ROOT_OURS && !p->root_closed &&
+            (e == NULL || e->code == XML_ERR_DOCUMENT_END)) {
+            /* libxml2's push parser calls a cut document "extra content at the end" */
+            snprintf(detail, sizeof(detail), "the document ends before its </%s>, cut short "
+                     "(line %d)", DOC_NAME, e != NULL ? e->line : 0);
+        } else {
+            ec2_xml_error_text(e, detail, sizeof(detail));
+        }
         return ec2ha_error_set(err, EC2HA_ERR_PARSE, "%s: not well-formed XML (%zu bytes): %s",
                                DOC_NAME, p->fed, detail);
     }
@@ -759,7 +773,7 @@ static ec2ha_rc push(ec2_instances_parser *p, const char *data, size_t len, bool
         xml_rc = xmlParseChunk(p->ctxt, data, n, terminate && (size_t)n == len);
         data += n;
         len -= (size_t)n;
-        rc = verdict(p, xml_rc, err);
+        rc = verdict(p, xml_rc, terminate && len == 0, err);
         if (rc != EC2HA_OK) {
             return refused(p, rc, err);
         }
