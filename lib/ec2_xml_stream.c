@@ -771,8 +771,10 @@ static ec2ha_rc push(ec2_instances_parser *p, const char *data, size_t len, bool
         int n = len > (size_t)INT_MAX ? INT_MAX : (int)len;
 
         xml_rc = xmlParseChunk(p->ctxt, data, n, terminate && (size_t)n == len);
-        data += n;
-        len -= (size_t)n;
+        if (n > 0) {
+            data += n;
+            len -= (size_t)n;
+        }
         rc = verdict(p, xml_rc, terminate && len == 0, err);
         if (rc != EC2HA_OK) {
             return refused(p, rc, err);
