@@ -88,7 +88,11 @@ typedef enum node_kind {
 
 #define K_FIRST_TEXT K_NEXT_TOKEN
 
-/* The children each element we read knows.  Not repeated: only the first one counts. */
+/*
+ * The children each element we read knows, grouped by parent (on_start relies
+ * on it).  Not repeated: only the first one counts.  At most 32 rows (a bit
+ * each in frame.seen).
+ */
 static const struct {
     node_kind parent;
     const char *name;
@@ -123,6 +127,7 @@ static const struct {
     { K_ASSOCIATION, "publicIp", K_ENI_PUBLIC_IP, false },
     { K_ATTACHMENT, "deviceIndex", K_ENI_DEVICE_INDEX, false },
 };
+_Static_assert(sizeof(children) / sizeof(children[0]) <= 32, "frame.seen has 32 bits");
 
 typedef struct frame {
     node_kind kind;
@@ -522,8 +527,18 @@ static void on_start(void *ctx, const xmlChar *localname, const xmlChar *prefix,
         return;
     }
     if (top->kind < K_FIRST_TEXT && name != NULL) {
+        bool in_group = false;
+
+        /* children[] is grouped by parent: stop once past this parent's rows */
         for (i = 0; i < sizeof(children) / sizeof(children[0]); i++) {
-            if (children[i].parent == top->kind && strcmp(children[i].name, name) == 0) {
+            if (children[i].parent != top->kind) {
+                if (in_group) {
+                    break;
+                }
+                continue;
+            }
+            in_group = true;
+            if (children[i].name[0] == name[0] && strcmp(children[i].name, name) == 0) {
                 if (children[i].repeated || !(top->seen & (UINT32_C(1) << i))) {
                     top->seen |= UINT32_C(1) << i;
                     kind = children[i].kind;
