@@ -1,5 +1,7 @@
 /*
  * ec2_xml.c - EC2 Query API response parsers (libxml2, pure: no I/O, no logging).
+ * DescribeInstances, the one answer that can be large, is parsed as a stream in
+ * ec2_xml_stream.c by the same rules; its error path is ec2_xml_not_expected here.
  *
  * Elements are matched by local name and namespaces are ignored, so the
  * 2014-06-15 documents of the AWS docs and the 2016-11-15 ones EC2 sends parse
