@@ -57,9 +57,10 @@ ec2ha_rc ec2_xml_not_expected(const char *xml, size_t len, const char *expected,
  * reset() before each response (a retry starts afresh: partial results of the
  * previous attempt are dropped), feed() each piece, finish() once at the end.
  * ec2ha_ec2_parse_describe_instances() is reset + one feed + finish.  A feed
- * that fails fills err (http_status set to the reset's status when err had
- * none, so a broken 2xx body is retried like a cut transfer); the parser then
- * refuses more input until the next reset.
+ * or finish that fails fills err (pass a cleared one: when reset() was given
+ * an HTTP status, err->http_status is set to it if still 0, so a broken 2xx
+ * body is retried like a cut transfer); the parser then refuses more input
+ * until the next reset.
  */
 typedef struct ec2_instances_parser ec2_instances_parser;
 

@@ -764,7 +764,9 @@ static ec2ha_rc verdict(ec2_instances_parser *p, int xml_rc, bool terminated, ec
 
 static ec2ha_rc refused(ec2_instances_parser *p, ec2ha_rc rc, ec2ha_error *err)
 {
-    if (err != NULL && err->http_status == 0) {
+    /* a broken 2xx body is retried like a cut transfer; a one-shot parse (status 0)
+     * leaves the caller's fields alone */
+    if (err != NULL && p->http_status != 0 && err->http_status == 0) {
         err->http_status = p->http_status;
     }
     drop_results(p);

@@ -232,6 +232,7 @@ static void test_truncated_everywhere(void **state)
         ec2ha_instance_list l = { NULL, 0 };
         ec2ha_error err;
 
+        ec2ha_error_clear(&err);
         assert_int_equal(parse_in_steps(xml, complete, 64, &l, NULL, &err), EC2HA_OK);
         assert_int_equal(l.count, 2);
         ec2ha_instance_list_free(&l);
@@ -258,6 +259,7 @@ static void test_reset_drops_partial_results(void **state)
     char *t = NULL;
     ec2ha_error err;
 
+    ec2ha_error_clear(&err);
     assert_int_equal(ec2_instances_parser_new(&p, &err), EC2HA_OK);
     assert_int_equal(ec2_instances_parser_reset(p, 200, &err), EC2HA_OK);
     assert_int_equal(ec2_instances_parser_feed(p, first, sizeof(first) - 1, &err), EC2HA_OK);
@@ -273,6 +275,7 @@ static void test_reset_drops_partial_results(void **state)
     /* a failed feed refuses everything until the next reset */
     assert_int_equal(ec2_instances_parser_reset(p, 200, &err), EC2HA_OK);
     assert_int_equal(ec2_instances_parser_feed(p, second, 40, &err), EC2HA_OK);
+    ec2ha_error_clear(&err);
     assert_int_equal(ec2_instances_parser_feed(p, "</b></b></b>", 12, &err), EC2HA_ERR_PARSE);
     assert_non_null(strstr(err.message, "not well-formed"));
     assert_int_equal(ec2_instances_parser_feed(p, second, sizeof(second) - 1, &err),
@@ -286,6 +289,7 @@ static void test_reset_drops_partial_results(void **state)
     ec2ha_instance_list_free(&l);
 
     /* an empty 2xx body */
+    ec2ha_error_clear(&err);
     assert_int_equal(ec2_instances_parser_reset(p, 200, &err), EC2HA_OK);
     assert_int_equal(ec2_instances_parser_finish(p, &l, NULL, &err), EC2HA_ERR_PARSE);
     assert_non_null(strstr(err.message, "empty"));
@@ -350,6 +354,7 @@ static void test_error_documents_streaming(void **state)
     free(xml);
 
     xml = read_data("ec2-xml/describe-addresses-vpc.xml", &len);
+    ec2ha_error_clear(&err);
     assert_int_equal(parse_in_steps(xml, len, 1, &l, NULL, &err), EC2HA_ERR_PARSE);
     assert_non_null(strstr(err.message, "expected a <DescribeInstancesResponse> document"));
     free(xml);
@@ -525,6 +530,7 @@ static void test_item_cap_streaming(void **state)
     ec2ha_error err;
     ec2ha_rc rc = EC2HA_OK;
 
+    ec2ha_error_clear(&err);
     assert_int_equal(ec2_instances_parser_new(&p, &err), EC2HA_OK);
     assert_int_equal(ec2_instances_parser_reset(p, 200, &err), EC2HA_OK);
     assert_int_equal(ec2_instances_parser_feed(p, head, sizeof(head) - 1, &err), EC2HA_OK);
