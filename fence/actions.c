@@ -21,9 +21,6 @@
 /* A target still running this long after our stop gets the forced stop again. */
 #define FENCE_REISSUE_MS 10000
 
-/* list pages: bounded responses, nextToken followed by the core. */
-#define FENCE_LIST_PAGE_SIZE 200
-
 typedef struct fence_target {
     const char *plug;
     char *id;
@@ -765,7 +762,7 @@ static ec2ha_rc do_list(fence_ctx *ctx, bool with_status, ec2ha_error *err)
 
     q.filters = s->filter.filters;
     q.n_filters = s->filter.n;
-    q.max_results = FENCE_LIST_PAGE_SIZE;
+    /* max_results 0: the core asks for EC2's maximum page (1000) and follows nextToken */
     ec2ha_rc rc = ec2ha_ec2_describe_instances(ctx->ec2, &q, ctx->deadline, &list, err);
     if (rc != EC2HA_OK) {
         ec2ha_error_prefix(err, "DescribeInstances (list)");

@@ -238,7 +238,7 @@ static char *header_line(const char *name, const char *value)
 }
 
 static ec2ha_rc attempt(ec2ha_ec2_client *c, const ec2ha_form *form, ec2ha_deadline deadline,
-                        ec2ha_http_response *resp, ec2ha_error *err)
+                        const ec2ha_http_sink *sink, ec2ha_http_response *resp, ec2ha_error *err)
 {
     enum { MAX_HEADERS = 5 };
     ec2ha_sigv4_header sh[MAX_HEADERS];
@@ -291,6 +291,7 @@ static ec2ha_rc attempt(ec2ha_ec2_client *c, const ec2ha_form *form, ec2ha_deadl
         goto cleanup;
     }
     n++;
+    memset(&hreq, 0, sizeof(hreq));
     hreq.method = "POST";
     hreq.url = c->url;
     hreq.headers = (const char *const *)lines;
@@ -299,7 +300,7 @@ static ec2ha_rc attempt(ec2ha_ec2_client *c, const ec2ha_form *form, ec2ha_deadl
     hreq.body_len = form->body.len;
     hreq.is_imds = false;
     hreq.secret_body = false;     /* EC2 answers hold no credentials */
-    rc = ec2ha_http_perform(&c->http, &hreq, deadline, resp, err);
+    rc = ec2ha_http_perform_sink(&c->http, &hreq, sink, deadline, resp, err);
 cleanup:
     for (i = 0; i < MAX_HEADERS; i++) {
         ec2ha_free_secret(lines[i]);   /* token and signature lines */
@@ -332,6 +333,16 @@ static void form_action(const ec2ha_form *form, char *out, size_t size)
  * empty.  A parse failure of a 2xx body is retried like a truncated transfer.
  */
 typedef ec2ha_rc (*ec2_parse_fn)(const char *xml, size_t len, void *ctx, ec2ha_error *e);
+
+/*
+ * A parser fed as the 2xx body arrives (the http layer calls sink.begin on
+ * every attempt, so a retry starts it afresh); finish() ends it once the
+ * transfer is complete.  Error bodies still go to ec2ha_ec2_parse_error.
+ */
+typedef struct ec2_stream {
+    ec2ha_http_sink sink;
+    ec2ha_rc (*finish)(void *ctx, ec2ha_error *e);
+} ec2_stream;
 
 /*
  * After a clock-skew error code (RequestExpired for EC2): if the answer's Date
@@ -369,7 +380,8 @@ static bool correct_clock(ec2ha_ec2_client *c, ec2ha_error *e, const char *date,
 
 static ec2ha_rc call_internal(ec2ha_ec2_client *c, const ec2ha_form *form,
                               ec2ha_deadline deadline, ec2_parse_fn parse, void *parse_ctx,
-                              ec2ha_buf *body_out, char **date_out, ec2ha_error *e)
+                              const ec2_stream *stream, ec2ha_buf *body_out, char **date_out,
+                              ec2ha_error *e)
 {
     ec2ha_http_response resp;
     ec2ha_backoff backoff;
@@ -391,7 +403,7 @@ static ec2ha_rc call_internal(ec2ha_ec2_client *c, const ec2ha_form *form,
     if (body_out != NULL) {
         memset(body_out, 0, sizeof(*body_out));
     }
-    if (c == NULL || form == NULL || (body_out == NULL && parse == NULL)) {
+    if (c == NULL || form == NULL || (body_out == NULL && parse == NULL && stream == NULL)) {
         return ec2ha_error_set(e, EC2HA_ERR_INVALID, "ec2_call: missing client, form or output");
     }
     if (form->rc != EC2HA_OK || form->body.data == NULL) {
@@ -405,7 +417,7 @@ static ec2ha_rc call_internal(ec2ha_ec2_client *c, const ec2ha_form *form,
         ec2ha_error_clear(e);
         attempts++;
         attempt_deadline = ec2ha_attempt_deadline(deadline);
-        rc = attempt(c, form, attempt_deadline, &resp, e);
+        rc = attempt(c, form, attempt_deadline, stream != NULL ? &stream->sink : NULL, &resp, e);
         got_date = resp.date != NULL;
         if (got_date) {
             free(last_date);
@@ -414,12 +426,15 @@ static ec2ha_rc call_internal(ec2ha_ec2_client *c, const ec2ha_form *form,
         }
         if (rc == EC2HA_OK) {
             if (resp.status >= 200 && resp.status < 300) {
-                if (parse == NULL) {
+                if (resp.body_streamed) {
+                    rc = stream->finish(stream->sink.ctx, e);
+                } else if (parse == NULL) {
                     *body_out = resp.body;
                     memset(&resp.body, 0, sizeof(resp.body));
                     break;
+                } else {
+                    rc = parse(ec2ha_buf_str(&resp.body), resp.body.len, parse_ctx, e);
                 }
-                rc = parse(ec2ha_buf_str(&resp.body), resp.body.len, parse_ctx, e);
                 if (rc == EC2HA_OK) {
                     ec2ha_http_response_free(&resp);
                     break;
@@ -497,22 +512,38 @@ ec2ha_rc ec2ha_ec2_call(ec2ha_ec2_client *c, const ec2ha_form *form, ec2ha_deadl
 {
     ec2ha_error local;
 
-    return call_internal(c, form, deadline, NULL, NULL, body_out, date_out,
+    return call_internal(c, form, deadline, NULL, NULL, NULL, body_out, date_out,
                          err != NULL ? err : &local);
 }
 
 /* ---- parse callbacks ------------------------------------------------------------------ */
 
+/* One DescribeInstances page, streamed through the SAX parser as it arrives. */
 typedef struct instances_page {
+    ec2_instances_parser *parser;
     ec2ha_instance_list *list;
     char **next_token;
 } instances_page;
 
-static ec2ha_rc parse_instances_cb(const char *xml, size_t len, void *ctx, ec2ha_error *e)
+static ec2ha_rc page_begin(void *ctx, long status, ec2ha_error *e)
 {
     instances_page *p = ctx;
 
-    return ec2ha_ec2_parse_describe_instances(xml, len, p->list, p->next_token, e);
+    return ec2_instances_parser_reset(p->parser, status, e);
+}
+
+static ec2ha_rc page_write(void *ctx, const char *data, size_t len, ec2ha_error *e)
+{
+    instances_page *p = ctx;
+
+    return ec2_instances_parser_feed(p->parser, data, len, e);
+}
+
+static ec2ha_rc page_finish(void *ctx, ec2ha_error *e)
+{
+    instances_page *p = ctx;
+
+    return ec2_instances_parser_finish(p->parser, p->list, p->next_token, e);
 }
 
 static ec2ha_rc parse_addresses_cb(const char *xml, size_t len, void *ctx, ec2ha_error *e)
@@ -592,8 +623,10 @@ ec2ha_rc ec2ha_ec2_describe_instances(ec2ha_ec2_client *c, const ec2ha_describe_
     ec2ha_error *e = err != NULL ? err : &local;
     char *token = NULL;
     char *next = NULL;
-    instances_page pctx = { &page, &next };
+    instances_page pctx = { NULL, &page, &next };
+    const ec2_stream stream = { { page_begin, page_write, &pctx }, page_finish };
     char num[32];
+    int max_results;
     unsigned pages = 0;
     ec2ha_rc rc;
 
@@ -604,6 +637,15 @@ ec2ha_rc ec2ha_ec2_describe_instances(ec2ha_ec2_client *c, const ec2ha_describe_
     memset(out, 0, sizeof(*out));
     if (q == NULL) {
         q = &all;
+    }
+    /* EC2 refuses MaxResults with InstanceId: the default page size only for a listing */
+    max_results = q->max_results;
+    if (max_results <= 0 && q->n_instance_ids == 0) {
+        max_results = EC2_DEFAULT_MAX_RESULTS;
+    }
+    rc = ec2_instances_parser_new(&pctx.parser, e);
+    if (rc != EC2HA_OK) {
+        goto cleanup;
     }
     do {
         if (++pages > EC2_MAX_PAGES) {
@@ -618,8 +660,8 @@ ec2ha_rc ec2ha_ec2_describe_instances(ec2ha_ec2_client *c, const ec2ha_describe_
         }
         ec2ha_form_add_list(&form, "InstanceId", q->instance_ids, q->n_instance_ids);
         ec2ha_form_add_filters(&form, q->filters, q->n_filters);
-        if (q->max_results > 0) {
-            snprintf(num, sizeof(num), "%d", q->max_results);
+        if (max_results > 0) {
+            snprintf(num, sizeof(num), "%d", max_results);
             ec2ha_form_add(&form, "MaxResults", num);
         }
         if (token != NULL) {
@@ -629,7 +671,7 @@ ec2ha_rc ec2ha_ec2_describe_instances(ec2ha_ec2_client *c, const ec2ha_describe_
             rc = form_fail(form.rc, "DescribeInstances", e);
             goto cleanup;
         }
-        rc = call_internal(c, &form, deadline, parse_instances_cb, &pctx, NULL, NULL, e);
+        rc = call_internal(c, &form, deadline, NULL, NULL, &stream, NULL, NULL, e);
         ec2ha_form_free(&form);
         if (rc != EC2HA_OK) {
             rc = dry_run_ok(rc, q->dry_run, e);
@@ -655,6 +697,7 @@ ec2ha_rc ec2ha_ec2_describe_instances(ec2ha_ec2_client *c, const ec2ha_describe_
     rc = EC2HA_OK;
 cleanup:
     ec2ha_form_free(&form);
+    ec2_instances_parser_free(pctx.parser);
     ec2ha_instance_list_free(&page);
     ec2ha_instance_list_free(&acc);
     free(token);
@@ -721,7 +764,7 @@ static ec2ha_rc state_change_call(ec2ha_ec2_client *c, ec2ha_form *form, const c
     if (form->rc != EC2HA_OK) {
         return form_fail(form->rc, action, e);
     }
-    rc = call_internal(c, form, deadline, parse_state_change_cb, &sc, NULL, NULL, e);
+    rc = call_internal(c, form, deadline, parse_state_change_cb, &sc, NULL, NULL, NULL, e);
     if (rc != EC2HA_OK) {
         return dry_run_ok(rc, dry_run, e);
     }
@@ -827,7 +870,7 @@ ec2ha_rc ec2ha_ec2_describe_addresses(ec2ha_ec2_client *c, const ec2ha_describe_
         rc = form_fail(form.rc, "DescribeAddresses", e);
         goto cleanup;
     }
-    rc = call_internal(c, &form, deadline, parse_addresses_cb, out, NULL, NULL, e);
+    rc = call_internal(c, &form, deadline, parse_addresses_cb, out, NULL, NULL, NULL, e);
     rc = dry_run_ok(rc, q->dry_run, e);
 cleanup:
     ec2ha_form_free(&form);
@@ -878,7 +921,7 @@ ec2ha_rc ec2ha_ec2_associate_address(ec2ha_ec2_client *c, const ec2ha_associate_
         rc = form_fail(form.rc, "AssociateAddress", e);
         goto cleanup;
     }
-    rc = call_internal(c, &form, deadline, parse_associate_cb, &id, NULL, NULL, e);
+    rc = call_internal(c, &form, deadline, parse_associate_cb, &id, NULL, NULL, NULL, e);
     rc = dry_run_ok(rc, p->dry_run, e);
     if (association_id_out != NULL) {
         *association_id_out = id;
@@ -911,7 +954,7 @@ ec2ha_rc ec2ha_ec2_disassociate_address(ec2ha_ec2_client *c, const char *associa
         rc = form_fail(form.rc, "DisassociateAddress", e);
         goto cleanup;
     }
-    rc = call_internal(c, &form, deadline, parse_return_cb, NULL, NULL, NULL, e);
+    rc = call_internal(c, &form, deadline, parse_return_cb, NULL, NULL, NULL, NULL, e);
     rc = dry_run_ok(rc, dry_run, e);
 cleanup:
     ec2ha_form_free(&form);

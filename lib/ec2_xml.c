@@ -1,5 +1,7 @@
 /*
  * ec2_xml.c - EC2 Query API response parsers (libxml2, pure: no I/O, no logging).
+ * DescribeInstances, the one answer that can be large, is parsed as a stream in
+ * ec2_xml_stream.c by the same rules; its error path is ec2_xml_not_expected here.
  *
  * Elements are matched by local name and namespaces are ignored, so the
  * 2014-06-15 documents of the AWS docs and the 2016-11-15 ones EC2 sends parse
@@ -216,8 +218,7 @@ static void reject_dtd(void *ctx, const xmlChar *name, const xmlChar *external_i
     xmlStopParser(ctxt);
 }
 
-/* A libxml2 message on one line, without its trailing newline, plus the line number. */
-static void xml_error_text(const xmlError *e, char *out, size_t size)
+void ec2_xml_error_text(const xmlError *e, char *out, size_t size)
 {
     char msg[256];
     size_t n;
@@ -275,7 +276,7 @@ static ec2ha_rc xml_read(const char *xml, size_t len, const char *what, xmlDocPt
         goto cleanup;
     }
     if (doc == NULL || !ctxt->wellFormed) {
-        xml_error_text(xmlCtxtGetLastError(ctxt), detail, sizeof(detail));
+        ec2_xml_error_text(xmlCtxtGetLastError(ctxt), detail, sizeof(detail));
         ec2ha_error_set(err, EC2HA_ERR_PARSE, "%s: not well-formed XML (%zu bytes): %s", what,
                         len, detail);
         goto cleanup;
@@ -438,11 +439,21 @@ static ec2ha_rc child_long(const xmlNode *parent, const char *name, const char *
     return EC2HA_OK;
 }
 
-/*
- * An instanceState / currentState / previousState element.  The code is
- * authoritative (low byte); when code and name disagree the state is UNKNOWN,
- * never a guess.
- */
+ec2ha_instance_state ec2_state_resolve(bool have_code, long code, const char *name)
+{
+    ec2ha_instance_state s;
+
+    if (!have_code) {
+        return ec2ha_instance_state_from_name(name);
+    }
+    s = ec2ha_instance_state_from_code(code);
+    if (name != NULL && ec2ha_instance_state_from_name(name) != s) {
+        return EC2HA_STATE_UNKNOWN;
+    }
+    return s;
+}
+
+/* An instanceState / currentState / previousState element (see ec2_state_resolve). */
 static ec2ha_rc parse_state_elem(const xmlNode *el, const char *what, ec2ha_instance_state *state,
                                  long *code_out, char **name_out, ec2ha_error *err)
 {
@@ -459,15 +470,10 @@ static ec2ha_rc parse_state_elem(const xmlNode *el, const char *what, ec2ha_inst
     if (child_text(el, "name", &name) != EC2HA_OK) {
         return nomem(err, what);
     }
-    if (have_code) {
-        s = ec2ha_instance_state_from_code(code);
-        if (name != NULL && ec2ha_instance_state_from_name(name) != s) {
-            s = EC2HA_STATE_UNKNOWN;
-        }
-    } else {
+    if (!have_code) {
         code = -1;
-        s = ec2ha_instance_state_from_name(name);
     }
+    s = ec2_state_resolve(have_code, code, name);
     *state = s;
     if (code_out != NULL) {
         *code_out = code;
@@ -644,204 +650,21 @@ static ec2ha_rc read_expected(const char *xml, size_t len, const char *expected,
     return rc;
 }
 
-/* ---- DescribeInstances ------------------------------------------------------ */
+/* ---- DescribeInstances: ec2_xml_stream.c; its error path is here ------------------- */
 
-static ec2ha_rc parse_interface(const xmlNode *item, ec2ha_network_interface *ni,
-                                ec2ha_error *err)
-{
-    static const char what[] = "DescribeInstancesResponse networkInterfaceSet item";
-    long device_index = -1;
-    bool have_index = false;
-    ec2ha_rc rc;
-
-    ni->device_index = -1;
-    if (child_text(item, "networkInterfaceId", &ni->interface_id) != EC2HA_OK ||
-        child_text(item, "macAddress", &ni->mac_address) != EC2HA_OK ||
-        child_text(item, "privateIpAddress", &ni->private_ip) != EC2HA_OK ||
-        child_text(child(item, "association"), "publicIp", &ni->public_ip) != EC2HA_OK) {
-        return nomem(err, what);
-    }
-    if (ni->interface_id == NULL) {
-        return ec2ha_error_set(err, EC2HA_ERR_PARSE, "%s without a networkInterfaceId", what);
-    }
-    rc = child_long(child(item, "attachment"), "deviceIndex", what, &device_index, &have_index,
-                    err);
-    if (rc != EC2HA_OK) {
-        return rc;
-    }
-    if (have_index) {
-        if (device_index < 0 || device_index > INT_MAX) {
-            return ec2ha_error_set(err, EC2HA_ERR_PARSE, "%s: deviceIndex %ld out of range",
-                                   what, device_index);
-        }
-        ni->device_index = (int)device_index;
-    }
-    return EC2HA_OK;
-}
-
-static ec2ha_rc parse_instance(const xmlNode *item, ec2ha_instance *inst, ec2ha_error *err)
-{
-    static const char what[] = "DescribeInstancesResponse instance";
-    const xmlNode *set;
-    const xmlNode *n;
-    size_t count;
-    size_t i;
-    ec2ha_rc rc;
-
-    inst->state = EC2HA_STATE_UNKNOWN;
-    inst->state_code = -1;
-    if (child_text(item, "instanceId", &inst->instance_id) != EC2HA_OK) {
-        return nomem(err, what);
-    }
-    if (inst->instance_id == NULL) {
-        return ec2ha_error_set(err, EC2HA_ERR_PARSE, "%s without an instanceId", what);
-    }
-    rc = parse_state_elem(child(item, "instanceState"), what, &inst->state, &inst->state_code,
-                          &inst->state_name, err);
-    if (rc != EC2HA_OK) {
-        return rc;
-    }
-    if (child_text(item, "privateIpAddress", &inst->private_ip) != EC2HA_OK ||
-        child_text(item, "privateDnsName", &inst->private_dns) != EC2HA_OK ||
-        child_text(item, "ipAddress", &inst->public_ip) != EC2HA_OK ||
-        child_text(child(item, "placement"), "availabilityZone", &inst->availability_zone) !=
-            EC2HA_OK) {
-        return nomem(err, what);
-    }
-
-    set = child(item, "tagSet");
-    count = count_children(set, "item");
-    if (count > EC2_XML_MAX_TAGS) {
-        return ec2ha_error_set(err, EC2HA_ERR_PARSE, "%s %s has %zu tags, more than the %d "
-                               "accepted", what, inst->instance_id, count, EC2_XML_MAX_TAGS);
-    }
-    if (count > 0) {
-        inst->tags = calloc(count, sizeof(*inst->tags));
-        if (inst->tags == NULL) {
-            return nomem(err, what);
-        }
-        for (n = set->children; n != NULL; n = n->next) {
-            ec2ha_tag *tag;
-
-            if (!is_elem(n, "item")) {
-                continue;
-            }
-            tag = &inst->tags[inst->n_tags++];
-            if (text_of(child(n, "key"), true, &tag->key) != EC2HA_OK ||
-                text_of(child(n, "value"), true, &tag->value) != EC2HA_OK) {
-                return nomem(err, what);
-            }
-            if (tag->key == NULL) {
-                return ec2ha_error_set(err, EC2HA_ERR_PARSE, "%s %s has a tag without a key",
-                                       what, inst->instance_id);
-            }
-            if (tag->value == NULL && (tag->value = strdup("")) == NULL) {
-                return nomem(err, what);
-            }
-        }
-    }
-
-    set = child(item, "networkInterfaceSet");
-    count = count_children(set, "item");
-    if (count > EC2_XML_MAX_INTERFACES) {
-        return ec2ha_error_set(err, EC2HA_ERR_PARSE, "%s %s has %zu network interfaces, more "
-                               "than the %d accepted", what, inst->instance_id, count,
-                               EC2_XML_MAX_INTERFACES);
-    }
-    if (count > 0) {
-        inst->interfaces = calloc(count, sizeof(*inst->interfaces));
-        if (inst->interfaces == NULL) {
-            return nomem(err, what);
-        }
-        for (n = set->children, i = 0; n != NULL; n = n->next) {
-            if (!is_elem(n, "item")) {
-                continue;
-            }
-            inst->n_interfaces = ++i;
-            rc = parse_interface(n, &inst->interfaces[i - 1], err);
-            if (rc != EC2HA_OK) {
-                return rc;
-            }
-        }
-    }
-    return EC2HA_OK;
-}
-
-ec2ha_rc ec2ha_ec2_parse_describe_instances(const char *xml, size_t len, ec2ha_instance_list *out,
-                                            char **next_token_out, ec2ha_error *err)
+ec2ha_rc ec2_xml_not_expected(const char *xml, size_t len, const char *expected,
+                              ec2ha_error *err)
 {
     xmlDocPtr doc = NULL;
     xmlNode *root = NULL;
-    const xmlNode *reservations;
-    const xmlNode *res;
-    const xmlNode *n;
-    ec2ha_instance_list list = { NULL, 0 };
-    char *next_token = NULL;
-    size_t total = 0;
     ec2ha_rc rc;
 
-    if (out == NULL) {
-        return ec2ha_error_set(err, EC2HA_ERR_INVALID, "parse_describe_instances: out is NULL");
+    rc = read_expected(xml, len, expected, NULL, &doc, &root, err);
+    if (rc == EC2HA_OK) {
+        /* the streaming parser and the DOM disagree: never call that success */
+        rc = ec2ha_error_set(err, EC2HA_ERR_PARSE, "%s: the document could not be read as one",
+                             expected);
     }
-    memset(out, 0, sizeof(*out));
-    if (next_token_out != NULL) {
-        *next_token_out = NULL;
-    }
-    rc = read_expected(xml, len, "DescribeInstancesResponse", NULL, &doc, &root, err);
-    if (rc != EC2HA_OK) {
-        goto cleanup;
-    }
-    reservations = child(root, "reservationSet");
-    for (res = reservations != NULL ? reservations->children : NULL; res != NULL;
-         res = res->next) {
-        if (is_elem(res, "item")) {
-            total += count_children(child(res, "instancesSet"), "item");
-            if (total > EC2_XML_MAX_ITEMS) {
-                rc = ec2ha_error_set(err, EC2HA_ERR_PARSE,
-                                     "DescribeInstancesResponse has more than %d instances in "
-                                     "one page; refusing it", EC2_XML_MAX_ITEMS);
-                goto cleanup;
-            }
-        }
-    }
-    if (total > 0) {
-        list.items = calloc(total, sizeof(*list.items));
-        if (list.items == NULL) {
-            rc = nomem(err, "DescribeInstancesResponse");
-            goto cleanup;
-        }
-    }
-    for (res = reservations != NULL ? reservations->children : NULL; res != NULL;
-         res = res->next) {
-        if (!is_elem(res, "item")) {
-            continue;
-        }
-        for (n = child(child(res, "instancesSet"), "item"); n != NULL; n = n->next) {
-            if (!is_elem(n, "item")) {
-                continue;
-            }
-            list.count++;
-            rc = parse_instance(n, &list.items[list.count - 1], err);
-            if (rc != EC2HA_OK) {
-                goto cleanup;
-            }
-        }
-    }
-    if (child_text(root, "nextToken", &next_token) != EC2HA_OK) {
-        rc = nomem(err, "DescribeInstancesResponse");
-        goto cleanup;
-    }
-    *out = list;
-    list.items = NULL;
-    list.count = 0;
-    if (next_token_out != NULL) {
-        *next_token_out = next_token;
-        next_token = NULL;
-    }
-    rc = EC2HA_OK;
-cleanup:
-    ec2ha_instance_list_free(&list);
-    free(next_token);
     xmlFreeDoc(doc);
     return rc;
 }

@@ -44,11 +44,21 @@
 static CURL *g_curl;            /* the process's one easy handle */
 static bool g_curl_global_done; /* curl_global_init succeeded */
 
+typedef enum sink_mode { SINK_NONE, SINK_UNDECIDED, SINK_STREAMING, SINK_COLLECTING } sink_mode;
+
 typedef struct xfer {
     ec2ha_buf *body;
     bool too_large;
     bool nomem;
     char date[HTTP_DATE_MAX];
+    /* ec2ha_http_perform_sink */
+    const ec2ha_http_sink *sink;
+    sink_mode mode;
+    ec2ha_error *err;           /* the caller's, filled by a failing sink */
+    ec2ha_rc sink_rc;           /* != EC2HA_OK: the sink refused */
+    size_t streamed;            /* bytes given to the sink */
+    size_t max_bytes;
+    bool trace_copy;            /* also keep the streamed body, for the trace log */
 } xfer;
 
 /* ---- URL checks -------------------------------------------------------------- */
@@ -181,6 +191,20 @@ cleanup:
 
 /* ---- curl callbacks ------------------------------------------------------------- */
 
+/* The first byte of a body (or the end of an empty one): stream it only when 2xx. */
+static void sink_decide(xfer *x)
+{
+    long status = 0;
+
+    curl_easy_getinfo(g_curl, CURLINFO_RESPONSE_CODE, &status);
+    if (status < 200 || status > 299) {
+        x->mode = SINK_COLLECTING;
+        return;
+    }
+    x->mode = SINK_STREAMING;
+    x->sink_rc = x->sink->begin(x->sink->ctx, status, x->err);
+}
+
 static size_t on_body(char *data, size_t size, size_t nmemb, void *userdata)
 {
     xfer *x = userdata;
@@ -189,6 +213,27 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *userdata)
 
     if (n == 0) {
         return 0;
+    }
+    if (x->mode == SINK_UNDECIDED) {
+        sink_decide(x);
+    }
+    if (x->mode == SINK_STREAMING) {
+        if (x->sink_rc != EC2HA_OK) {
+            return 0;
+        }
+        if (n > x->max_bytes - x->streamed) {
+            x->too_large = true;
+            return 0;
+        }
+        x->streamed += n;
+        x->sink_rc = x->sink->write(x->sink->ctx, data, n, x->err);
+        if (x->sink_rc != EC2HA_OK) {
+            return 0;   /* aborts the transfer; the sink's message is in x->err */
+        }
+        if (x->trace_copy && ec2ha_buf_append(x->body, data, n) != EC2HA_OK) {
+            x->trace_copy = false;
+        }
+        return n;
     }
     rc = ec2ha_buf_append(x->body, data, n);
     if (rc == EC2HA_ERR_TOO_LARGE) {
@@ -330,6 +375,13 @@ static bool body_is_secret(const ec2ha_http_request *req)
 ec2ha_rc ec2ha_http_perform(const ec2ha_http_options *opts, const ec2ha_http_request *req,
                             ec2ha_deadline deadline, ec2ha_http_response *out, ec2ha_error *err)
 {
+    return ec2ha_http_perform_sink(opts, req, NULL, deadline, out, err);
+}
+
+ec2ha_rc ec2ha_http_perform_sink(const ec2ha_http_options *opts, const ec2ha_http_request *req,
+                                 const ec2ha_http_sink *sink, ec2ha_deadline deadline,
+                                 ec2ha_http_response *out, ec2ha_error *err)
+{
     static const ec2ha_http_options no_opts = { NULL, NULL, 0, 0 };
     struct curl_slist *headers = NULL;
     struct curl_slist *tmp;
@@ -363,7 +415,17 @@ ec2ha_rc ec2ha_http_perform(const ec2ha_http_options *opts, const ec2ha_http_req
     ec2ha_buf_init(&out->body, max_bytes);
     memset(&x, 0, sizeof(x));
     x.body = &out->body;
+    x.sink = sink;
+    x.mode = sink != NULL ? SINK_UNDECIDED : SINK_NONE;
+    x.err = err;
+    x.sink_rc = EC2HA_OK;
+    x.max_bytes = max_bytes;
+    x.trace_copy = sink != NULL && ec2ha_log_enabled(EC2HA_LOG_TRACE);
     errbuf[0] = '\0';
+    if (sink != NULL && (sink->begin == NULL || sink->write == NULL)) {
+        rc = ec2ha_error_set(err, EC2HA_ERR_INVALID, "http_perform: a sink without callbacks");
+        goto cleanup;
+    }
 
     rc = url_split(req->url, &u, err);
     if (rc != EC2HA_OK) {
@@ -481,12 +543,19 @@ ec2ha_rc ec2ha_http_perform(const ec2ha_http_options *opts, const ec2ha_http_req
     cc = curl_easy_perform(g_curl);
     if (cc == CURLE_OK) {
         curl_easy_getinfo(g_curl, CURLINFO_RESPONSE_CODE, &status);
+        if (x.mode == SINK_UNDECIDED) {
+            sink_decide(&x);        /* an empty body: a 2xx one still begins */
+        }
     }
-    ec2ha_debug("%s %s -> %s%ld (%lld ms, %zu bytes)", req->method, url_log,
+    ec2ha_debug("%s %s -> %s%ld (%lld ms, %zu bytes%s)", req->method, url_log,
                 cc == CURLE_OK ? "HTTP " : "curl error ", cc == CURLE_OK ? status : (long)cc,
-                (long long)(ec2ha_monotonic_ms() - started_ms), out->body.len);
+                (long long)(ec2ha_monotonic_ms() - started_ms),
+                x.mode == SINK_STREAMING ? x.streamed : out->body.len,
+                x.mode == SINK_STREAMING ? ", streamed" : "");
 
-    if (cc == CURLE_OK) {
+    if (x.sink_rc != EC2HA_OK) {
+        rc = x.sink_rc;             /* the sink refused the body; err holds its message */
+    } else if (cc == CURLE_OK) {
         if (out->body.len > 0 && ec2ha_log_enabled(EC2HA_LOG_TRACE)) {
             if (body_is_secret(req))
                 ec2ha_trace("%s %s response body: (%zu bytes, secret, not logged)",
@@ -497,6 +566,7 @@ ec2ha_rc ec2ha_http_perform(const ec2ha_http_options *opts, const ec2ha_http_req
                             ec2ha_buf_str(&out->body));
         }
         out->status = status;
+        out->body_streamed = x.mode == SINK_STREAMING;
         if (x.date[0] != '\0') {
             out->date = strdup(x.date);
             if (out->date == NULL) {
@@ -521,7 +591,7 @@ ec2ha_rc ec2ha_http_perform(const ec2ha_http_options *opts, const ec2ha_http_req
                              url_log);
     } else if (cc == CURLE_OPERATION_TIMEDOUT) {
         rc = ec2ha_error_set(err, EC2HA_ERR_TIMEOUT,
-                             "%s %s timed out (%lld ms left of the deadline, connect timeout "
+                             "%s %s timed out (%lld ms allowed for this request, connect timeout "
                              "%ld ms): %s", req->method, url_log, (long long)remaining_ms,
                              connect_ms, errbuf[0] != '\0' ? errbuf : curl_easy_strerror(cc));
     } else if (is_tls_error(cc)) {

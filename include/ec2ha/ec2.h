@@ -201,11 +201,12 @@ typedef struct ec2ha_describe_instances_query {
     size_t n_instance_ids;
     const ec2ha_filter *filters;
     size_t n_filters;
-    int max_results;                  /* 0: EC2's default (no MaxResults sent) */
+    int max_results;                  /* 0: 1000 (EC2's largest page) for a listing;
+                                       * none sent with instance_ids (EC2 refuses both) */
     bool dry_run;
 } ec2ha_describe_instances_query;
 
-/* Follows nextToken until the last page. */
+/* Follows nextToken until the last page; each page is parsed as it arrives. */
 ec2ha_rc ec2ha_ec2_describe_instances(ec2ha_ec2_client *c, const ec2ha_describe_instances_query *q,
                                       ec2ha_deadline deadline, ec2ha_instance_list *out,
                                       ec2ha_error *err);

@@ -48,7 +48,26 @@ typedef struct ec2ha_http_response {
     long status;                    /* HTTP status */
     ec2ha_buf body;
     char *date;                     /* the Date header, NULL if absent */
+    bool body_streamed;             /* the body went to a sink (ec2ha_http_perform_sink) */
 } ec2ha_http_response;
+
+/*
+ * Where a 2xx response body goes as it arrives, instead of out->body (a push
+ * parser, so a large answer is never held whole).  For a response whose final
+ * status is 2xx, begin() is called once, before its first byte (or at the end
+ * when the body is empty), then write() with each piece in order.  Any other
+ * status is never given to the sink: its body is collected in out->body as
+ * usual, for the caller's error parser.  Every perform calls begin() afresh,
+ * so a sink used across retries must drop what an earlier attempt gave it
+ * there.  A begin() or write() that fails fills err and returns its rc: the
+ * transfer is aborted and the perform returns that rc with that message.
+ * The body cap applies to the streamed bytes too.
+ */
+typedef struct ec2ha_http_sink {
+    ec2ha_rc (*begin)(void *ctx, long status, ec2ha_error *err);
+    ec2ha_rc (*write)(void *ctx, const char *data, size_t len, ec2ha_error *err);
+    void *ctx;
+} ec2ha_http_sink;
 
 /*
  * Perform one request (no retries here).  Transport failures give
@@ -58,6 +77,15 @@ typedef struct ec2ha_http_response {
  */
 ec2ha_rc ec2ha_http_perform(const ec2ha_http_options *opts, const ec2ha_http_request *req,
                             ec2ha_deadline deadline, ec2ha_http_response *out, ec2ha_error *err);
+/*
+ * ec2ha_http_perform with the 2xx body given to sink (NULL: as
+ * ec2ha_http_perform).  On success out->body_streamed says whether it was;
+ * when it was, out->body is empty (at trace log level it holds a copy, for
+ * the log).
+ */
+ec2ha_rc ec2ha_http_perform_sink(const ec2ha_http_options *opts, const ec2ha_http_request *req,
+                                 const ec2ha_http_sink *sink, ec2ha_deadline deadline,
+                                 ec2ha_http_response *out, ec2ha_error *err);
 void ec2ha_http_response_free(ec2ha_http_response *resp);
 
 /* Host part of a URL ("ec2.us-east-1.amazonaws.com" or "127.0.0.1:8443"), heap string. */

@@ -643,10 +643,79 @@ static void test_pagination_and_dry_run(void **state)
     free(r);
     r = server_request(&s, 2);
     assert_string_equal(request_body(r), "Action=DescribeInstances&Version=2016-11-15"
-                                         "&DryRun=true");
+                                         "&DryRun=true&MaxResults=1000");
     free(r);
     server_cleanup(&s);
     free_script(script, 4);
+    ec2ha_ec2_client_free(c);
+    ec2ha_http_cleanup();
+}
+
+/*
+ * DescribeInstances pages are parsed as they arrive: a transfer cut mid-body,
+ * a 2xx body that breaks mid-stream and an error status are each retried,
+ * and nothing the broken attempts delivered survives into the result.
+ */
+static void test_streamed_page_retries(void **state)
+{
+    static const char head[] =
+        "<DescribeInstancesResponse><reservationSet><item><instancesSet>"
+        "<item><instanceId>i-cut1</instanceId></item><item><instanceId>i-cut2</instanceId>";
+    static const char *const ids[] = { "i-good" };
+    char *script[5];
+    ec2ha_describe_instances_query q;
+    ec2ha_instance_list list;
+    ec2ha_instance inst;
+    ec2ha_error err;
+    ec2ha_ec2_client *c;
+    server s;
+    char *r;
+
+    /* Content-Length promises more than is sent: curl reports the cut */
+    assert_true(asprintf(&script[0], "HTTP/1.1 200 OK\r\nContent-Length: 4000\r\n"
+                         "Connection: close\r\n\r\n%s", head) > 0);
+    /* complete as HTTP, broken as XML after two instances */
+    script[1] = response(200, "<DescribeInstancesResponse><reservationSet><item><instancesSet>"
+                              "<item><instanceId>i-bad1</instanceId></item><item><instanceId>"
+                              "i-bad2</instanceId></item></instancesSet></item></wrong>"
+                              "</DescribeInstancesResponse>");
+    script[2] = error_response(503, "Unavailable");
+    script[3] = response(200, "<DescribeInstancesResponse><reservationSet><item><instancesSet>"
+                              "<item><instanceId>i-good</instanceId><instanceState><code>80"
+                              "</code><name>stopped</name></instanceState></item></instancesSet>"
+                              "</item></reservationSet></DescribeInstancesResponse>");
+    /* an error document at 200 is that error, from the streamed body */
+    script[4] = response(200, "<Response><Errors><Error><Code>InvalidInstanceID.NotFound</Code>"
+                              "<Message>gone</Message></Error></Errors><RequestID>r-4"
+                              "</RequestID></Response>");
+    server_start(&s, script, 5);
+    c = client_for(&s, NULL);
+    memset(&q, 0, sizeof(q));
+    ec2ha_error_clear(&err);
+    assert_int_equal(ec2ha_ec2_describe_instances(c, &q, ec2ha_deadline_in_ms(15000), &list,
+                                                  &err), EC2HA_OK);
+    assert_int_equal(list.count, 1);
+    assert_string_equal(list.items[0].instance_id, "i-good");
+    assert_int_equal(list.items[0].state, EC2HA_STATE_STOPPED);
+    ec2ha_instance_list_free(&list);
+
+    assert_int_equal(ec2ha_ec2_describe_instance(c, ids[0], ec2ha_deadline_in_ms(5000), &inst,
+                                                 &err), EC2HA_ERR_NOT_FOUND);
+    assert_string_equal(err.code, "InvalidInstanceID.NotFound");
+    assert_string_equal(err.request_id, "r-4");
+    assert_int_equal(server_stop(&s), 5);
+
+    /* a listing asks for EC2's largest page; a query by id never sends MaxResults */
+    r = server_request(&s, 0);
+    assert_string_equal(request_body(r), "Action=DescribeInstances&Version=2016-11-15"
+                                         "&MaxResults=1000");
+    free(r);
+    r = server_request(&s, 4);
+    assert_string_equal(request_body(r), "Action=DescribeInstances&Version=2016-11-15"
+                                         "&InstanceId.1=i-good");
+    free(r);
+    server_cleanup(&s);
+    free_script(script, 5);
     ec2ha_ec2_client_free(c);
     ec2ha_http_cleanup();
 }
@@ -732,6 +801,7 @@ int main(void)
         cmocka_unit_test(test_request_expired_resigns_once),
         cmocka_unit_test(test_retries_bounded_by_deadline),
         cmocka_unit_test(test_pagination_and_dry_run),
+        cmocka_unit_test(test_streamed_page_retries),
         cmocka_unit_test(test_associate_and_wrong_answers),
         cmocka_unit_test(test_call_refuses_broken_form),
     };
