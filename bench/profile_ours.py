@@ -217,6 +217,14 @@ def link_floor(binary, workdir, env, reps):
                                                                              "libxml2"))]),
             ("all DT_NEEDED but Pacemaker's", [n for n in needed if n not in pcmk]),
             ("all DT_NEEDED of %s" % os.path.basename(binary), needed)]
+    if not pcmk:
+        # Pacemaker's libraries are dlopen()ed when the CIB is read: show what they would cost
+        # at every exec, as they did when they were linked
+        sets[3:] = [("all DT_NEEDED of %s" % os.path.basename(binary), needed)]
+        cib = pacemaker_sonames()
+        if cib:
+            sets.append(("the same + %s (loaded only when the CIB is read)" % ", ".join(cib),
+                         needed + cib))
     src = os.path.join(workdir, "empty.c")
     with open(src, "w") as f:
         f.write("int main(void) { return 0; }\n")
@@ -235,6 +243,21 @@ def link_floor(binary, workdir, env, reps):
                     "maxrss_kib": median([c.maxrss_kib for c in calls])})
     return {"binary": os.path.basename(binary), "needed": needed, "pacemaker": pcmk,
             "rows": out}
+
+
+def pacemaker_sonames():
+    """libcrmcommon and libcib as the dynamic linker knows them (ldconfig -p)."""
+    try:
+        out = subprocess.run(["ldconfig", "-p"], capture_output=True, text=True,
+                             timeout=30).stdout
+    except (OSError, subprocess.SubprocessError):
+        return []
+    found = []
+    for lib in ("libcrmcommon", "libcib"):
+        m = re.search(r"^\s*(%s\.so\.\d+)\s" % lib, out, re.M)
+        if m:
+            found.append(m.group(1))
+    return found
 
 
 def reference_https(workdir, cas, reps):
