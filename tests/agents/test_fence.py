@@ -337,15 +337,16 @@ def test_list_filter_and_alias_tag(ec2sim_factory, tmp_path):
 
 
 def test_list_follows_pagination(ec2sim_factory, tmp_path):
+    # the core asks for pages of EC2's maximum, MaxResults=1000: 1005 instances are 2 pages
     state = fast_state()
-    for i in range(203):
+    for i in range(1003):
         state["instances"].append({"instance_id": "i-%017x" % (0x100000 + i),
                                    "state": "running", "tags": {"Name": "n%d" % i}})
     sim = ec2sim_factory(state)
     res = fence(sim, tmp_path, "-o", "list")
     assert res.returncode == 0, res.stderr
     lines = res.stdout.splitlines()
-    assert len(lines) == 205 and len(set(lines)) == 205
+    assert len(lines) == 1005 and len(set(lines)) == 1005
     assert len(calls(sim, "DescribeInstances")) == 2
 
 
