@@ -16,6 +16,7 @@
 
 #include "cluster_private.h"   /* the sonames the build found */
 #include "ec2ha/cluster.h"
+#include "testdata.h"
 
 /* Set in the environment of a re-executed copy of this program (see run_child). */
 #define CHILD_ENV "EC2HA_TEST_CLUSTER_CHILD"
@@ -68,24 +69,6 @@ static char *temp_copy(const char *name)
     fclose(in);
     fclose(out);
     return path;
-}
-
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "r");
-    char *text;
-    long len;
-
-    assert_non_null(f);
-    assert_int_equal(fseek(f, 0, SEEK_END), 0);
-    len = ftell(f);
-    assert_true(len > 0);
-    rewind(f);
-    text = calloc(1, (size_t)len + 1);
-    assert_non_null(text);
-    assert_int_equal(fread(text, 1, (size_t)len, f), (size_t)len);
-    fclose(f);
-    return text;
 }
 
 static size_t count_of(const char *hay, const char *needle)
@@ -388,7 +371,7 @@ static void test_set_node_attribute_round_trip(void **state)
     expect_attr(c, "node4", "i-0000000000000eeee");
     ec2ha_cluster_free(c);
 
-    text = slurp(path);
+    text = test_read_file(path, NULL);
     assert_non_null(strstr(text, "id=\"nodes-3\""));
     assert_non_null(strstr(text, "id=\"nodes-3-ec2-instance-id\""));
     assert_non_null(strstr(text, "id=\"nodes-4-ec2-instance-id\""));

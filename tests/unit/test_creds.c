@@ -21,6 +21,7 @@
 #include "ec2ha/imds.h"
 #include "ec2ha/log.h"
 #include "ec2ha/retry.h"
+#include "testdata.h"
 
 static char home[128];
 static char data[256];
@@ -575,20 +576,6 @@ static void test_credential_process(void **state)
     }
 }
 
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "r");
-    char *buf = calloc(1, 1 << 20);
-    size_t n;
-
-    assert_non_null(f);
-    assert_non_null(buf);
-    n = fread(buf, 1, (1 << 20) - 1, f);
-    buf[n] = '\0';
-    fclose(f);
-    return buf;
-}
-
 /* Sources are logged at info, a readable credentials file warns, no secret reaches the log. */
 static void test_logging(void **state)
 {
@@ -616,7 +603,7 @@ static void test_logging(void **state)
     ec2ha_aws_config_free(&cfg);
     ec2ha_log_close();
 
-    log = slurp(log_path);
+    log = test_read_file(log_path, NULL);
     assert_non_null(strstr(log, "(mode 0640); run chmod 600"));
     assert_non_null(strstr(log, "AWS credentials from credentials file: profile prod in "));
     assert_non_null(strstr(log, "AWS region ap-southeast-2 (from config file)"));

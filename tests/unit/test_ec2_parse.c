@@ -18,36 +18,11 @@
 #include "ec2_private.h"
 #include "ec2ha/buf.h"
 #include "ec2ha/ec2.h"
+#include "testdata.h"
 
 #define SENTINEL_PTR ((char *)(uintptr_t)0x5e5e5e5e)
 
 /* ---- helpers ---------------------------------------------------------------- */
-
-static char *read_data(const char *rel, size_t *len_out)
-{
-    const char *top = getenv("EC2HA_TEST_DATA");
-    char path[1024];
-    FILE *f;
-    char *data;
-    long size;
-
-    snprintf(path, sizeof(path), "%s/%s", top != NULL ? top : "tests/data", rel);
-    f = fopen(path, "rb");
-    if (f == NULL) {
-        fail_msg("cannot open %s (set EC2HA_TEST_DATA)", path);
-    }
-    assert_int_equal(fseek(f, 0, SEEK_END), 0);
-    size = ftell(f);
-    assert_true(size >= 0);
-    assert_int_equal(fseek(f, 0, SEEK_SET), 0);
-    data = malloc((size_t)size + 1);
-    assert_non_null(data);
-    assert_int_equal(fread(data, 1, (size_t)size, f), (size_t)size);
-    data[size] = '\0';
-    fclose(f);
-    *len_out = (size_t)size;
-    return data;
-}
 
 /* ---- state helpers -------------------------------------------------------------- */
 
@@ -76,7 +51,7 @@ static void test_fixture_describe_instances(void **state)
     char *token = SENTINEL_PTR;
     ec2ha_error err;
     size_t len;
-    char *xml = read_data("ec2-response-fixtures/ec2-describe-instances.xml", &len);
+    char *xml = test_read_data("ec2-response-fixtures/ec2-describe-instances.xml", &len);
     const ec2ha_instance *a;
     const ec2ha_instance *b;
 
@@ -124,7 +99,7 @@ static void test_fixture_describe_instances_error(void **state)
 {
     ec2ha_error err;
     size_t len;
-    char *xml = read_data("ec2-response-fixtures/ec2-describe-instances-error.xml", &len);
+    char *xml = test_read_data("ec2-response-fixtures/ec2-describe-instances-error.xml", &len);
 
     ec2ha_error_clear(&err);
     assert_int_equal(ec2ha_ec2_parse_error(xml, len, 400, &err), EC2HA_ERR_AWS);
@@ -157,7 +132,7 @@ static void test_fixture_describe_addresses(void **state)
     ec2ha_address_list list = { NULL, 0 };
     ec2ha_error err;
     size_t len;
-    char *xml = read_data("ec2-response-fixtures/ec2-describe-addresses.xml", &len);
+    char *xml = test_read_data("ec2-response-fixtures/ec2-describe-addresses.xml", &len);
 
     ec2ha_error_clear(&err);
     assert_int_equal(ec2ha_ec2_parse_describe_addresses(xml, len, &list, &err), EC2HA_OK);
@@ -188,7 +163,7 @@ static void check_state_change_fixture(const char *file, ec2ha_instance_state cu
     ec2ha_state_change sc;
     ec2ha_error err;
     size_t len;
-    char *xml = read_data(file, &len);
+    char *xml = test_read_data(file, &len);
 
     ec2ha_error_clear(&err);
     assert_int_equal(ec2ha_ec2_parse_state_change(xml, len, &sc, &err), EC2HA_OK);
@@ -217,7 +192,7 @@ static void test_fixture_associate_address(void **state)
     char *id = SENTINEL_PTR;
     ec2ha_error err;
     size_t len;
-    char *xml = read_data("ec2-response-fixtures/ec2-associate-address.xml", &len);
+    char *xml = test_read_data("ec2-response-fixtures/ec2-associate-address.xml", &len);
 
     ec2ha_error_clear(&err);
     assert_int_equal(ec2ha_ec2_parse_associate_address(xml, len, &id, &err), EC2HA_OK);
@@ -278,7 +253,7 @@ static void test_describe_instances_vpc(void **state)
     char *token = NULL;
     ec2ha_error err;
     size_t len;
-    char *xml = read_data("ec2-xml/describe-instances-vpc.xml", &len);
+    char *xml = test_read_data("ec2-xml/describe-instances-vpc.xml", &len);
     const ec2ha_instance *a;
     const ec2ha_instance *b;
 
@@ -328,7 +303,7 @@ static void test_describe_instances_empty_and_minimal(void **state)
     char *token = SENTINEL_PTR;
     ec2ha_error err;
     size_t len;
-    char *xml = read_data("ec2-xml/describe-instances-empty.xml", &len);
+    char *xml = test_read_data("ec2-xml/describe-instances-empty.xml", &len);
 
     assert_int_equal(ec2ha_ec2_parse_describe_instances(xml, len, &list, &token, &err), EC2HA_OK);
     assert_int_equal(list.count, 0);
@@ -336,7 +311,7 @@ static void test_describe_instances_empty_and_minimal(void **state)
     assert_null(token);
     free(xml);
 
-    xml = read_data("ec2-xml/describe-instances-minimal.xml", &len);
+    xml = test_read_data("ec2-xml/describe-instances-minimal.xml", &len);
     assert_int_equal(ec2ha_ec2_parse_describe_instances(xml, len, &list, NULL, &err), EC2HA_OK);
     assert_int_equal(list.count, 1);
     assert_string_equal(list.items[0].instance_id, "i-0123456789abcdef0");
@@ -358,7 +333,7 @@ static void test_describe_instances_state_never_guessed(void **state)
     ec2ha_instance_list list = { NULL, 0 };
     ec2ha_error err;
     size_t len;
-    char *xml = read_data("ec2-xml/describe-instances-state-mismatch.xml", &len);
+    char *xml = test_read_data("ec2-xml/describe-instances-state-mismatch.xml", &len);
 
     assert_int_equal(ec2ha_ec2_parse_describe_instances(xml, len, &list, NULL, &err), EC2HA_OK);
     assert_int_equal(list.count, 3);
@@ -380,7 +355,7 @@ static void test_describe_instances_namespace_prefix_and_cdata(void **state)
     ec2ha_instance_list list = { NULL, 0 };
     ec2ha_error err;
     size_t len;
-    char *xml = read_data("ec2-xml/describe-instances-prefixed.xml", &len);
+    char *xml = test_read_data("ec2-xml/describe-instances-prefixed.xml", &len);
 
     assert_int_equal(ec2ha_ec2_parse_describe_instances(xml, len, &list, NULL, &err), EC2HA_OK);
     assert_int_equal(list.count, 1);
@@ -397,7 +372,7 @@ static void expect_parse_error(const char *file, const char *needle)
     char *token = SENTINEL_PTR;
     ec2ha_error err;
     size_t len;
-    char *xml = read_data(file, &len);
+    char *xml = test_read_data(file, &len);
     ec2ha_rc rc;
 
     ec2ha_error_clear(&err);
@@ -542,7 +517,7 @@ static void test_describe_addresses_vpc(void **state)
     ec2ha_address_list list = { NULL, 0 };
     ec2ha_error err;
     size_t len;
-    char *xml = read_data("ec2-xml/describe-addresses-vpc.xml", &len);
+    char *xml = test_read_data("ec2-xml/describe-addresses-vpc.xml", &len);
 
     assert_int_equal(ec2ha_ec2_parse_describe_addresses(xml, len, &list, &err), EC2HA_OK);
     assert_int_equal(list.count, 2);
@@ -563,14 +538,14 @@ static void test_describe_addresses_vpc(void **state)
     ec2ha_address_list_free(&list);
     free(xml);
 
-    xml = read_data("ec2-xml/describe-addresses-empty.xml", &len);
+    xml = test_read_data("ec2-xml/describe-addresses-empty.xml", &len);
     assert_int_equal(ec2ha_ec2_parse_describe_addresses(xml, len, &list, &err), EC2HA_OK);
     assert_int_equal(list.count, 0);
     assert_null(list.items);
     free(xml);
 
     /* a DescribeInstances document is not an address list */
-    xml = read_data("ec2-xml/describe-instances-empty.xml", &len);
+    xml = test_read_data("ec2-xml/describe-instances-empty.xml", &len);
     assert_int_equal(ec2ha_ec2_parse_describe_addresses(xml, len, &list, &err), EC2HA_ERR_PARSE);
     assert_non_null(strstr(err.message, "DescribeAddressesResponse"));
     free(xml);
@@ -581,7 +556,7 @@ static void test_state_change_errors(void **state)
     ec2ha_state_change sc;
     ec2ha_error err;
     size_t len;
-    char *xml = read_data("ec2-xml/stop-instances-empty.xml", &len);
+    char *xml = test_read_data("ec2-xml/stop-instances-empty.xml", &len);
 
     assert_int_equal(ec2ha_ec2_parse_state_change(xml, len, &sc, &err), EC2HA_ERR_PARSE);
     assert_non_null(strstr(err.message, "no instance"));
@@ -589,12 +564,12 @@ static void test_state_change_errors(void **state)
     free(xml);
 
     /* an AssociateAddress answer is not a state change */
-    xml = read_data("ec2-response-fixtures/ec2-associate-address.xml", &len);
+    xml = test_read_data("ec2-response-fixtures/ec2-associate-address.xml", &len);
     assert_int_equal(ec2ha_ec2_parse_state_change(xml, len, &sc, &err), EC2HA_ERR_PARSE);
     free(xml);
 
     /* a throttling error in place of the answer is that error */
-    xml = read_data("ec2-xml/error-response-requestid.xml", &len);
+    xml = test_read_data("ec2-xml/error-response-requestid.xml", &len);
     assert_int_equal(ec2ha_ec2_parse_state_change(xml, len, &sc, &err), EC2HA_ERR_AWS);
     assert_string_equal(err.code, "RequestLimitExceeded");
     free(xml);
@@ -605,23 +580,23 @@ static void test_return_documents(void **state)
     char *id = SENTINEL_PTR;
     ec2ha_error err;
     size_t len;
-    char *xml = read_data("ec2-xml/disassociate-address.xml", &len);
+    char *xml = test_read_data("ec2-xml/disassociate-address.xml", &len);
 
     assert_int_equal(ec2ha_ec2_parse_return(xml, len, &err), EC2HA_OK);
     free(xml);
 
-    xml = read_data("ec2-xml/return-false.xml", &len);
+    xml = test_read_data("ec2-xml/return-false.xml", &len);
     assert_int_equal(ec2ha_ec2_parse_return(xml, len, &err), EC2HA_ERR_STATE);
     assert_non_null(strstr(err.message, "return=false"));
     free(xml);
 
     /* no <return> at all */
-    xml = read_data("ec2-xml/describe-instances-empty.xml", &len);
+    xml = test_read_data("ec2-xml/describe-instances-empty.xml", &len);
     assert_int_equal(ec2ha_ec2_parse_return(xml, len, &err), EC2HA_ERR_PARSE);
     free(xml);
 
     /* the error shape is the error, not a parse failure */
-    xml = read_data("ec2-response-fixtures/ec2-describe-instances-error.xml", &len);
+    xml = test_read_data("ec2-response-fixtures/ec2-describe-instances-error.xml", &len);
     assert_int_equal(ec2ha_ec2_parse_return(xml, len, &err), EC2HA_ERR_AWS);
     assert_int_equal(ec2ha_ec2_parse_associate_address(xml, len, &id, &err), EC2HA_ERR_AWS);
     assert_null(id);
@@ -645,7 +620,7 @@ static void test_error_shapes(void **state)
 {
     ec2ha_error err;
     size_t len;
-    char *xml = read_data("ec2-xml/error-response-requestid.xml", &len);
+    char *xml = test_read_data("ec2-xml/error-response-requestid.xml", &len);
 
     ec2ha_error_clear(&err);
     assert_int_equal(ec2ha_ec2_parse_error(xml, len, 503, &err), EC2HA_ERR_AWS);
@@ -654,7 +629,7 @@ static void test_error_shapes(void **state)
     assert_int_equal(err.http_status, 503);
     free(xml);
 
-    xml = read_data("ec2-xml/error-errorresponse.xml", &len);
+    xml = test_read_data("ec2-xml/error-errorresponse.xml", &len);
     ec2ha_error_clear(&err);
     assert_int_equal(ec2ha_ec2_parse_error(xml, len, 403, &err), EC2HA_ERR_AWS);
     assert_string_equal(err.code, "InvalidClientTokenId");
@@ -662,13 +637,13 @@ static void test_error_shapes(void **state)
     assert_non_null(strstr(err.message, "security token included in the request is invalid"));
     free(xml);
 
-    xml = read_data("ec2-xml/error-dryrun.xml", &len);
+    xml = test_read_data("ec2-xml/error-dryrun.xml", &len);
     ec2ha_error_clear(&err);
     assert_int_equal(ec2ha_ec2_parse_error(xml, len, 412, &err), EC2HA_ERR_AWS);
     assert_string_equal(err.code, "DryRunOperation");
     free(xml);
 
-    xml = read_data("ec2-xml/error-no-code.xml", &len);
+    xml = test_read_data("ec2-xml/error-no-code.xml", &len);
     ec2ha_error_clear(&err);
     assert_int_equal(ec2ha_ec2_parse_error(xml, len, 500, &err), EC2HA_ERR_HTTP);
     assert_string_equal(err.code, "");
@@ -677,7 +652,7 @@ static void test_error_shapes(void **state)
     free(xml);
 
     /* a proxy's HTML page: HTTP error with an excerpt of the body */
-    xml = read_data("ec2-xml/html-error.html", &len);
+    xml = test_read_data("ec2-xml/html-error.html", &len);
     ec2ha_error_clear(&err);
     assert_int_equal(ec2ha_ec2_parse_error(xml, len, 502, &err), EC2HA_ERR_HTTP);
     assert_int_equal(err.http_status, 502);
@@ -696,13 +671,13 @@ static void test_error_shapes(void **state)
     assert_non_null(strstr(err.message, "HTTP 500"));
 
     /* a success document given as an error body at 200 is not an error document */
-    xml = read_data("ec2-xml/disassociate-address.xml", &len);
+    xml = test_read_data("ec2-xml/disassociate-address.xml", &len);
     ec2ha_error_clear(&err);
     assert_int_equal(ec2ha_ec2_parse_error(xml, len, 200, &err), EC2HA_ERR_PARSE);
     free(xml);
 
     /* hostile error bodies are refused the same way */
-    xml = read_data("ec2-xml/billion-laughs.xml", &len);
+    xml = test_read_data("ec2-xml/billion-laughs.xml", &len);
     ec2ha_error_clear(&err);
     assert_int_equal(ec2ha_ec2_parse_error(xml, len, 400, &err), EC2HA_ERR_HTTP);
     free(xml);

@@ -18,32 +18,7 @@
 #include "ec2_private.h"
 #include "ec2ha/buf.h"
 #include "ec2ha/ec2.h"
-
-static char *read_data(const char *rel, size_t *len_out)
-{
-    const char *top = getenv("EC2HA_TEST_DATA");
-    char path[1024];
-    FILE *f;
-    char *data;
-    long size;
-
-    snprintf(path, sizeof(path), "%s/%s", top != NULL ? top : "tests/data", rel);
-    f = fopen(path, "rb");
-    if (f == NULL) {
-        fail_msg("cannot open %s (set EC2HA_TEST_DATA)", path);
-    }
-    assert_int_equal(fseek(f, 0, SEEK_END), 0);
-    size = ftell(f);
-    assert_true(size >= 0);
-    assert_int_equal(fseek(f, 0, SEEK_SET), 0);
-    data = malloc((size_t)size + 1);
-    assert_non_null(data);
-    assert_int_equal(fread(data, 1, (size_t)size, f), (size_t)size);
-    data[size] = '\0';
-    fclose(f);
-    *len_out = (size_t)size;
-    return data;
-}
+#include "testdata.h"
 
 /* ---- comparing results ------------------------------------------------------------- */
 
@@ -131,7 +106,7 @@ static void check_chunked_same(const char *file)
     char *token = NULL;
     ec2ha_error err;
     size_t len;
-    char *xml = read_data(file, &len);
+    char *xml = test_read_data(file, &len);
 
     ec2ha_error_clear(&err);
     if (ec2ha_ec2_parse_describe_instances(xml, len, &whole, &token, &err) != EC2HA_OK) {
@@ -171,7 +146,7 @@ static void test_split_everywhere(void **state)
     char *token = NULL;
     ec2ha_error err;
     size_t len;
-    char *xml = read_data("ec2-xml/describe-instances-vpc.xml", &len);
+    char *xml = test_read_data("ec2-xml/describe-instances-vpc.xml", &len);
     ec2_instances_parser *p = NULL;
 
     assert_int_equal(ec2ha_ec2_parse_describe_instances(xml, len, &whole, &token, &err),
@@ -203,7 +178,7 @@ static void test_split_everywhere(void **state)
 static void test_truncated_everywhere(void **state)
 {
     size_t len;
-    char *xml = read_data("ec2-xml/describe-instances-vpc.xml", &len);
+    char *xml = test_read_data("ec2-xml/describe-instances-vpc.xml", &len);
     const char *end = strstr(xml, "</DescribeInstancesResponse>");
     size_t complete;
 
@@ -309,7 +284,7 @@ static void test_doctype_refused_streaming(void **state)
         ec2ha_instance_list l = { NULL, 0 };
         ec2ha_error err;
         size_t len;
-        char *xml = read_data(files[i], &len);
+        char *xml = test_read_data(files[i], &len);
 
         ec2ha_error_clear(&err);
         assert_int_equal(parse_in_steps(xml, len, 1, &l, NULL, &err), EC2HA_ERR_PARSE);
@@ -327,7 +302,7 @@ static void test_error_documents_streaming(void **state)
     ec2ha_instance_list l = { NULL, 0 };
     ec2ha_error err;
     size_t len;
-    char *xml = read_data("ec2-response-fixtures/ec2-describe-instances-error.xml", &len);
+    char *xml = test_read_data("ec2-response-fixtures/ec2-describe-instances-error.xml", &len);
 
     ec2ha_error_clear(&err);
     assert_int_equal(parse_in_steps(xml, len, 5, &l, NULL, &err), EC2HA_ERR_AWS);
@@ -341,19 +316,19 @@ static void test_error_documents_streaming(void **state)
     assert_non_null(strstr(err.message, "not well-formed"));
     free(xml);
 
-    xml = read_data("ec2-xml/error-errorresponse.xml", &len);
+    xml = test_read_data("ec2-xml/error-errorresponse.xml", &len);
     ec2ha_error_clear(&err);
     assert_int_equal(parse_in_steps(xml, len, 3, &l, NULL, &err), EC2HA_ERR_AWS);
     assert_string_equal(err.code, "InvalidClientTokenId");
     free(xml);
 
-    xml = read_data("ec2-xml/html-error.html", &len);
+    xml = test_read_data("ec2-xml/html-error.html", &len);
     ec2ha_error_clear(&err);
     assert_int_equal(parse_in_steps(xml, len, 1, &l, NULL, &err), EC2HA_ERR_PARSE);
     assert_non_null(strstr(err.message, "root element is <html>"));
     free(xml);
 
-    xml = read_data("ec2-xml/describe-addresses-vpc.xml", &len);
+    xml = test_read_data("ec2-xml/describe-addresses-vpc.xml", &len);
     ec2ha_error_clear(&err);
     assert_int_equal(parse_in_steps(xml, len, 1, &l, NULL, &err), EC2HA_ERR_PARSE);
     assert_non_null(strstr(err.message, "expected a <DescribeInstancesResponse> document"));

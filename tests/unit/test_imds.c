@@ -24,6 +24,7 @@
 #include "ec2ha/imds.h"
 #include "ec2ha/retry.h"
 #include "imds_private.h"
+#include "testdata.h"
 
 #define FAKE_ENDPOINT "http://imds.test"
 
@@ -645,23 +646,6 @@ static void test_role_credentials(void **state)
     ec2ha_imds_free(m);
 }
 
-static char *read_fixture(const char *name, size_t *len)
-{
-    const char *td = getenv("EC2HA_TEST_DATA");
-    char path[512];
-    FILE *f;
-    char *buf = malloc(65536);
-
-    assert_non_null(buf);
-    snprintf(path, sizeof(path), "%s/creds/%s", td != NULL ? td : "tests/data", name);
-    f = fopen(path, "r");
-    assert_non_null(f);
-    *len = fread(buf, 1, 65535, f);
-    buf[*len] = '\0';
-    fclose(f);
-    return buf;
-}
-
 static void test_parse_role_credentials(void **state)
 {
     ec2ha_imds_role_credentials c = {0};
@@ -671,7 +655,7 @@ static void test_parse_role_credentials(void **state)
     char *doc;
 
     (void)state;
-    doc = read_fixture("role_ok.json", &len);
+    doc = test_read_data("creds/role_ok.json", &len);
     assert_int_equal(ec2ha_imds_parse_role_credentials(doc, len, &c, &err), EC2HA_OK);
     assert_string_equal(c.access_key_id, "ASIAROLEEXAMPLE");
     assert_string_equal(c.secret_access_key, "secretRole");
@@ -681,7 +665,7 @@ static void test_parse_role_credentials(void **state)
     ec2ha_imds_role_credentials_free(&c);
     free(doc);
 
-    doc = read_fixture("role_failed.json", &len);
+    doc = test_read_data("creds/role_failed.json", &len);
     assert_int_equal(ec2ha_imds_parse_role_credentials(doc, len, &c, &err), EC2HA_ERR_AWS);
     assert_string_equal(err.code, "AssumeRoleUnauthorizedAccess");
     assert_memory_equal(&c, &zero, sizeof(c));

@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "ec2ha/log.h"
+#include "testdata.h"
 
 #define SECRET_KEY "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
 #define SESSION_TOKEN "IQoJb3JpZ2luX2VjEXAMPLE//////////wEaCWV1LXdlc3QtMSJHMEUCIQD+EXAMPLE/tok=="
@@ -130,24 +131,6 @@ static char *make_tmpdir(void)
     return strdup(d);
 }
 
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "r");
-    char *data;
-    long n;
-
-    assert_non_null(f);
-    assert_int_equal(fseek(f, 0, SEEK_END), 0);
-    n = ftell(f);
-    assert_true(n >= 0);
-    rewind(f);
-    data = calloc(1, (size_t)n + 1);
-    assert_non_null(data);
-    assert_int_equal(fread(data, 1, (size_t)n, f), (size_t)n);
-    fclose(f);
-    return data;
-}
-
 static void cleanup_dir(char *dir, const char *file)
 {
     char path[512];
@@ -201,7 +184,7 @@ static void test_file_sink_never_holds_a_secret(void **state)
     assert_int_equal(stat(path, &st), 0);
     assert_int_equal(st.st_mode & 07777, 0600);
 
-    text = slurp(path);
+    text = test_read_file(path, NULL);
     assert_null(strstr(text, SECRET_KEY));
     assert_null(strstr(text, "wJalrXUtnFEMI"));
     assert_null(strstr(text, SESSION_TOKEN));
@@ -263,7 +246,7 @@ static void test_levels_filter(void **state)
     ec2ha_log_close();
     assert_int_equal(ec2ha_log_get_level(), EC2HA_LOG_NOTICE);
 
-    text = slurp(path);
+    text = test_read_file(path, NULL);
     assert_non_null(strstr(text, "eip["));
     assert_non_null(strstr(text, "ERROR: level-err\n"));
     assert_non_null(strstr(text, "WARNING: level-warning\n"));
@@ -303,7 +286,7 @@ static void test_stderr_format_and_errno(void **state)
 
     assert_int_equal(dup2(saved, STDERR_FILENO), STDERR_FILENO);
     close(saved);
-    text = slurp(path);
+    text = test_read_file(path, NULL);
     assert_string_equal(text, "ec2ha: INFO: hello **** with?[31m escape\n"
                               "ec2ha: ERROR: line one\nec2ha: ERROR: line two\n");
     free(text);
