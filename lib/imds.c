@@ -37,9 +37,9 @@
 #include "ec2ha/imds.h"
 #include "ec2ha/json.h"
 #include "ec2ha/log.h"
+#include "ec2ha/runtime.h"
 #include "imds_private.h"
 
-#define IMDS_DEFAULT_RUNTIME_DIR "/run/ec2ha"
 #define IMDS_IPV6_ENDPOINT "http://[fd00:ec2::254]"
 #define IMDS_CONNECT_TIMEOUT_MS 1000
 #define IMDS_ATTEMPT_MAX_MS 5000
@@ -246,10 +246,7 @@ ec2ha_rc ec2ha_imds_new(const char *runtime_dir, ec2ha_imds **out, ec2ha_error *
     }
     m->endpoint = strndup(ep, n);
     if (runtime_dir == NULL || runtime_dir[0] == '\0') {
-        runtime_dir = env_nonempty("HA_RSCTMP");
-    }
-    if (runtime_dir == NULL) {
-        runtime_dir = IMDS_DEFAULT_RUNTIME_DIR;
+        runtime_dir = ec2ha_runtime_dir_default();
     }
     m->runtime_dir = strdup(runtime_dir);
     if (m->endpoint == NULL || m->runtime_dir == NULL ||
@@ -266,11 +263,6 @@ fail:
 fail_set:
     ec2ha_imds_free(m);
     return rc;
-}
-
-const char *ec2ha_imds_runtime_dir(const ec2ha_imds *m)
-{
-    return m != NULL ? m->runtime_dir : NULL;
 }
 
 bool ec2ha_imds_enabled(const ec2ha_imds *m)
@@ -349,100 +341,17 @@ static ec2ha_rc cache_render(const ec2ha_imds *m, ec2ha_buf *b)
     return rc;
 }
 
-/* Make the runtime dir 0700 when missing; refuse a symlink or someone else's directory. */
-static ec2ha_rc cache_dir_ok(const ec2ha_imds *m, ec2ha_error *err)
-{
-    struct stat st;
-
-    if (mkdir(m->runtime_dir, 0700) != 0 && errno != EEXIST) {
-        return ec2ha_error_set(err, EC2HA_ERR_IO, "cannot create %s: %s", m->runtime_dir,
-                               strerror(errno));
-    }
-    if (lstat(m->runtime_dir, &st) != 0) {
-        return ec2ha_error_set(err, EC2HA_ERR_IO, "cannot stat %s: %s", m->runtime_dir,
-                               strerror(errno));
-    }
-    if (!S_ISDIR(st.st_mode)) {
-        return ec2ha_error_set(err, EC2HA_ERR_IO, "%s is not a directory", m->runtime_dir);
-    }
-    if (st.st_uid != geteuid() && st.st_uid != 0) {
-        return ec2ha_error_set(err, EC2HA_ERR_IO, "%s belongs to another user", m->runtime_dir);
-    }
-    if ((st.st_mode & S_IWOTH) != 0 && (st.st_mode & S_ISVTX) == 0) {
-        return ec2ha_error_set(err, EC2HA_ERR_IO, "%s is world-writable", m->runtime_dir);
-    }
-    return EC2HA_OK;
-}
-
 static ec2ha_rc cache_write(const ec2ha_imds *m, ec2ha_error *err)
 {
     ec2ha_buf b;
-    char *tmp = NULL;
-    int fd = -1;
-    size_t off = 0;
     ec2ha_rc rc;
 
     ec2ha_buf_init_secret(&b, IMDS_CACHE_MAX);
-    rc = cache_dir_ok(m, err);
-    if (rc != EC2HA_OK) {
-        goto done;
-    }
     rc = cache_render(m, &b);
     if (rc != EC2HA_OK) {
         ec2ha_error_set(err, rc, "cannot render the IMDS cache");
-        goto done;
-    }
-    if (asprintf(&tmp, "%s/.%s.XXXXXX", m->runtime_dir, EC2HA_IMDS_CACHE_NAME) < 0) {
-        tmp = NULL;
-        rc = ec2ha_error_set(err, EC2HA_ERR_NOMEM, "out of memory");
-        goto done;
-    }
-    fd = mkostemp(tmp, O_CLOEXEC);   /* creates 0600 */
-    if (fd < 0) {
-        rc = ec2ha_error_set(err, EC2HA_ERR_IO, "cannot create a file in %s: %s",
-                             m->runtime_dir, strerror(errno));
-        free(tmp);
-        tmp = NULL;
-        goto done;
-    }
-    if (fchmod(fd, 0600) != 0) {
-        rc = ec2ha_error_set(err, EC2HA_ERR_IO, "cannot chmod %s: %s", tmp, strerror(errno));
-        goto done;
-    }
-    while (off < b.len) {
-        ssize_t n = write(fd, b.data + off, b.len - off);
-
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n <= 0) {
-            rc = ec2ha_error_set(err, EC2HA_ERR_IO, "cannot write %s: %s", tmp,
-                                 n < 0 ? strerror(errno) : "short write");
-            goto done;
-        }
-        off += (size_t)n;
-    }
-    if (close(fd) != 0) {
-        fd = -1;
-        rc = ec2ha_error_set(err, EC2HA_ERR_IO, "cannot write %s: %s", tmp, strerror(errno));
-        goto done;
-    }
-    fd = -1;
-    if (rename(tmp, m->cache_path) != 0) {
-        rc = ec2ha_error_set(err, EC2HA_ERR_IO, "cannot rename %s to %s: %s", tmp, m->cache_path,
-                             strerror(errno));
-        goto done;
-    }
-    free(tmp);
-    tmp = NULL;
-    rc = EC2HA_OK;
-done:
-    if (fd >= 0) {
-        close(fd);
-    }
-    if (tmp != NULL) {
-        unlink(tmp);
-        free(tmp);
+    } else {
+        rc = ec2ha_runtime_file_write(m->runtime_dir, m->cache_path, b.data, b.len, err);
     }
     ec2ha_buf_free(&b);
     return rc;
@@ -597,44 +506,12 @@ static ec2ha_rc cache_parse(ec2ha_imds *m, char *text, ec2ha_error *err)
 static ec2ha_rc cache_read(ec2ha_imds *m, ec2ha_error *err)
 {
     ec2ha_buf b;
-    struct stat st;
-    char chunk[4096];
-    int fd = -1;
     ec2ha_rc rc;
 
     ec2ha_buf_init_secret(&b, IMDS_CACHE_MAX);
-    fd = open(m->cache_path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
-    if (fd < 0) {
-        rc = ec2ha_error_set(err, errno == ENOENT ? EC2HA_ERR_NOT_FOUND : EC2HA_ERR_IO,
-                             "cannot open %s: %s", m->cache_path, strerror(errno));
+    rc = ec2ha_runtime_file_read(m->cache_path, &b, NULL, err);
+    if (rc != EC2HA_OK) {
         goto done;
-    }
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() ||
-        (st.st_mode & 077) != 0) {
-        rc = ec2ha_error_set(err, EC2HA_ERR_IO,
-                             "%s is not a regular file of ours with mode 0600; ignoring it",
-                             m->cache_path);
-        goto done;
-    }
-    for (;;) {
-        ssize_t n = read(fd, chunk, sizeof(chunk));
-
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n < 0) {
-            rc = ec2ha_error_set(err, EC2HA_ERR_IO, "cannot read %s: %s", m->cache_path,
-                                 strerror(errno));
-            goto done;
-        }
-        if (n == 0) {
-            break;
-        }
-        rc = ec2ha_buf_append(&b, chunk, (size_t)n);
-        if (rc != EC2HA_OK) {
-            ec2ha_error_set(err, rc, "%s is too large", m->cache_path);
-            goto done;
-        }
     }
     if (b.data == NULL || memchr(b.data, '\0', b.len) != NULL) {
         rc = ec2ha_error_set(err, EC2HA_ERR_PARSE, "%s is empty or binary", m->cache_path);
@@ -645,10 +522,6 @@ static ec2ha_rc cache_read(ec2ha_imds *m, ec2ha_error *err)
         ec2ha_error_prefix(err, "%s", m->cache_path);
     }
 done:
-    ec2ha_secure_zero(chunk, sizeof(chunk));
-    if (fd >= 0) {
-        close(fd);
-    }
     ec2ha_buf_free(&b);
     return rc;
 }

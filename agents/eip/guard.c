@@ -13,15 +13,14 @@
  * an owner that just disassociated may still be shown for a moment: the guard
  * looks again for a short grace period before it refuses.
  */
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "ec2ha/log.h"
+#include "ec2ha/runtime.h"
 
 #include "eip.h"
 
@@ -141,16 +140,15 @@ cleanup:
 
 /*
  * The marker says "this node's record was right at <mtime>": one line
- * "<node> <instance-id>" in the runtime directory (tmpfs, gone at reboot, as
- * the IMDS cache beside it).  Pacemaker's libraries are loaded only when the CIB
- * is read, so a recurring monitor that skips the read costs no CIB sign-on.
+ * "<node> <instance-id>" in the runtime directory, beside the IMDS cache.
+ * Pacemaker's libraries are loaded only when the CIB is read, so a recurring
+ * monitor that skips the read costs no CIB sign-on.
  */
-static char *record_marker_path(const eip_ctx *ctx)
+static char *record_marker_path(void)
 {
-    const char *dir = ec2ha_imds_runtime_dir(ctx->imds);
     char *path = NULL;
 
-    if (dir == NULL || asprintf(&path, "%s/%s", dir, EIP_RECORD_MARKER) < 0) {
+    if (asprintf(&path, "%s/%s", ec2ha_runtime_dir_default(), EIP_RECORD_MARKER) < 0) {
         return NULL;
     }
     return path;
@@ -159,71 +157,42 @@ static char *record_marker_path(const eip_ctx *ctx)
 static bool record_marker_fresh(const eip_ctx *ctx, const char *path)
 {
     char want[512];
-    char got[512];
-    struct stat st;
-    FILE *f = NULL;
+    ec2ha_buf got;
+    ec2ha_error err;
+    time_t mtime = 0;
     time_t now = time(NULL);
     bool fresh = false;
-    size_t n;
 
+    ec2ha_buf_init(&got, sizeof(want));
+    ec2ha_error_clear(&err);
     if (snprintf(want, sizeof(want), "%s %s\n", ctx->node_name, ctx->instance_id) >=
-        (int)sizeof(want)) {
-        return false;
-    }
-    f = fopen(path, "re");
-    if (f == NULL || fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode) ||
-        st.st_uid != geteuid()) {
+            (int)sizeof(want) ||
+        ec2ha_runtime_file_read(path, &got, &mtime, &err) != EC2HA_OK) {
         goto cleanup;
     }
     /* a clock stepped back makes the marker look new: treat the future as stale */
-    if (st.st_mtime > now || now - st.st_mtime >= EIP_RECORD_RECHECK_S) {
-        goto cleanup;
-    }
-    n = fread(got, 1, sizeof(got) - 1, f);
-    got[n] = '\0';
-    fresh = strcmp(got, want) == 0;
+    fresh = mtime <= now && now - mtime < EIP_RECORD_RECHECK_S &&
+            strcmp(ec2ha_buf_str(&got), want) == 0;
 cleanup:
-    if (f != NULL) {
-        fclose(f);
-    }
+    ec2ha_buf_free(&got);
     return fresh;
 }
 
 /* Best effort: a marker that cannot be written only means the next monitor reads the CIB. */
 static void record_marker_write(const eip_ctx *ctx, const char *path)
 {
-    char *tmp = NULL;
-    FILE *f = NULL;
-    int fd = -1;
-    bool ok = false;
+    char line[512];
+    ec2ha_error err;
+    int n;
 
-    if (asprintf(&tmp, "%s.%ld", path, (long)getpid()) < 0) {
-        tmp = NULL;
-        goto cleanup;
+    ec2ha_error_clear(&err);
+    n = snprintf(line, sizeof(line), "%s %s\n", ctx->node_name, ctx->instance_id);
+    if (n < 0 || n >= (int)sizeof(line) ||
+        ec2ha_runtime_file_write(ec2ha_runtime_dir_default(), path, line, (size_t)n, &err) !=
+            EC2HA_OK) {
+        ec2ha_debug("could not write %s (%s); the next monitor reads the CIB again", path,
+                    err.message[0] != '\0' ? err.message : "line too long");
     }
-    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-    if (fd < 0 || (f = fdopen(fd, "w")) == NULL) {
-        goto cleanup;
-    }
-    fd = -1;
-    ok = fprintf(f, "%s %s\n", ctx->node_name, ctx->instance_id) > 0;
-    ok = (fclose(f) == 0) && ok;
-    f = NULL;
-    ok = ok && rename(tmp, path) == 0;
-cleanup:
-    if (fd >= 0) {
-        close(fd);
-    }
-    if (f != NULL) {
-        fclose(f);
-    }
-    if (tmp != NULL && !ok) {
-        unlink(tmp);
-    }
-    if (!ok) {
-        ec2ha_debug("could not write %s; the next monitor reads the CIB again", path);
-    }
-    free(tmp);
 }
 
 void eip_record_instance_id(eip_ctx *ctx)
@@ -232,7 +201,7 @@ void eip_record_instance_id(eip_ctx *ctx)
     bool ok = record_instance_id(ctx, EC2HA_LOG_WARNING);
 
     if (!ctx->lsb && ctx->instance_id != NULL && ctx->node_name != NULL &&
-        (marker = record_marker_path(ctx)) != NULL) {
+        (marker = record_marker_path()) != NULL) {
         if (ok) {
             record_marker_write(ctx, marker);
         } else {
@@ -255,7 +224,7 @@ void eip_refresh_instance_id(eip_ctx *ctx, bool recurring)
         ec2ha_debug("not refreshing %s: %s", EC2HA_ATTR_INSTANCE_ID, err.message);
         return;
     }
-    marker = record_marker_path(ctx);
+    marker = record_marker_path();
     if (recurring && marker != NULL && record_marker_fresh(ctx, marker)) {
         ec2ha_debug("%s=%s for node %s was checked less than %d s ago (%s)",
                     EC2HA_ATTR_INSTANCE_ID, ctx->instance_id, ctx->node_name,

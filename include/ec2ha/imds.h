@@ -54,9 +54,6 @@ typedef struct ec2ha_imds_role_credentials {
 ec2ha_rc ec2ha_imds_new(const char *runtime_dir, ec2ha_imds **out, ec2ha_error *err);
 void ec2ha_imds_free(ec2ha_imds *m);   /* wipes the token; accepts NULL */
 
-/* The directory the cache lives in (it may not exist yet). */
-const char *ec2ha_imds_runtime_dir(const ec2ha_imds *m);
-
 /* True unless AWS_EC2_METADATA_DISABLED is set to true. */
 bool ec2ha_imds_enabled(const ec2ha_imds *m);
 const char *ec2ha_imds_endpoint(const ec2ha_imds *m);

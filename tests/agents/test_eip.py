@@ -471,6 +471,7 @@ def test_recurring_monitor_does_not_load_pacemaker_while_the_record_is_fresh(nod
     assert "checked less than 600 s ago" in r.stderr
     assert "CIB not reachable" not in r.stderr
     (node1.rsctmp / "eip-record").write_text("node1 i-0000000000000cccc\n")
+    (node1.rsctmp / "eip-record").chmod(0o600)
     r = node1.monitor(HA_debug="1")
     assert r.returncode == OCF_SUCCESS, r.stderr
     assert "CIB not reachable" in r.stderr
