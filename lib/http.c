@@ -38,7 +38,6 @@
 #define HTTP_USER_AGENT "ec2ha/" EC2HA_VERSION
 #define HTTP_DATE_MAX 128
 /* OpenSSL's hashed certificate directory (Debian's ca-certificates keeps it current). */
-#define HTTP_SYSTEM_CA_DIR "/etc/ssl/certs"
 #define HTTP_URL_LOG_MAX 256
 
 static CURL *g_curl;            /* the process's one easy handle */
@@ -343,11 +342,16 @@ static void url_for_log(const char *url, char *out, size_t size)
     out[n] = '\0';
 }
 
-static bool system_ca_dir_usable(void)
+/* The hashed CA directory libcurl was built with (Debian: /etc/ssl/certs), or NULL. */
+static const char *builtin_ca_dir(void)
 {
-    struct stat st;
+    char *dir = NULL;
 
-    return stat(HTTP_SYSTEM_CA_DIR, &st) == 0 && S_ISDIR(st.st_mode);
+    if (curl_easy_getinfo(g_curl, CURLINFO_CAPATH, &dir) != CURLE_OK || dir == NULL ||
+        dir[0] == '\0') {
+        return NULL;
+    }
+    return dir;
 }
 
 #define SETOPT(opt, val)                                                                  \
@@ -477,14 +481,14 @@ ec2ha_rc ec2ha_http_perform_sink(const ec2ha_http_options *opts, const ec2ha_htt
     SETOPT(CURLOPT_SSL_VERIFYHOST, 2L);
     if (ca_bundle != NULL) {
         SETOPT(CURLOPT_CAINFO, ca_bundle);
-    } else if (system_ca_dir_usable()) {
+    } else if (builtin_ca_dir() != NULL) {
         /*
-         * The system store as a hashed directory: OpenSSL then reads only the issuer it
-         * needs, instead of parsing the whole bundle file (~150 certificates, about 60 %
-         * of an agent call's CPU) on every run.  Same trust, same verification.
+         * The system store as libcurl's built-in hashed directory alone: OpenSSL then
+         * reads only the issuer it needs, instead of parsing the whole bundle file (~150
+         * certificates, about 60 % of an agent call's CPU) on every run.  Same trust, same
+         * verification.  A libcurl built without a CA directory keeps its bundle.
          */
         SETOPT(CURLOPT_CAINFO, (char *)NULL);
-        SETOPT(CURLOPT_CAPATH, HTTP_SYSTEM_CA_DIR);
     }
     if (req->is_imds) {
         SETOPT(CURLOPT_PROXY, "");
