@@ -12,36 +12,25 @@
  *   Authorization = Algorithm + ' Credential=' + AccessKeyId + '/' + CredentialScope +
  *                   ', SignedHeaders=' + SignedHeaders + ', Signature=' + Signature
  *
- * Every key above and the "AWS4"+secret buffer are wiped before returning; the copies
- * libcrypto keeps inside the HMAC context are cleansed by OpenSSL when the context is
- * re-keyed or freed (ec2ha_sigv4_crypto_close, before ec2ha_sigv4_sign returns).
- *
- * Cost (callgrind, fence_ec2 status against ec2sim): one signature adds about 0.2M
- * instructions to a process that then opens a TLS connection.  The first hash also
- * triggers OpenSSL's one-time set-up (openssl.cnf, default provider, digest store, ~5M
- * instructions), which the TLS handshake would otherwise do: profiles charge it to
- * SigV4 only because signing runs first.
+ * Every key above and the "AWS4"+secret buffer are wiped before returning.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-#include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/params.h>
+#include <openssl/hmac.h>
 #include <openssl/sha.h>
 
 #include "ec2ha/sigv4.h"
-#include "sigv4_private.h"
 
 #define SCOPE_TERMINATOR "aws4_request"
 #define DATE_LEN 8                /* YYYYMMDD */
 #define SECRET_MAX 1024
-#define CRYPTO_FAILED "SigV4: HMAC-SHA256 failed in libcrypto (FIPS mode or broken OpenSSL?)"
 
-void ec2ha_sigv4_hex_encode(const unsigned char *in, size_t len, char *out)
+static void hex_encode(const unsigned char *in, size_t len, char *out)
 {
     static const char hex[] = "0123456789abcdef";
     size_t i;
@@ -70,63 +59,7 @@ void ec2ha_sigv4_sha256_hex(const void *data, size_t len, char out[65])
     unsigned char md[SHA256_DIGEST_LENGTH];
 
     SHA256(data != NULL ? data : (const void *)"", len, md);
-    ec2ha_sigv4_hex_encode(md, sizeof(md), out);
-}
-
-/* ---- libcrypto, fetched once per signature ---------------------------------------- */
-
-ec2ha_rc ec2ha_sigv4_crypto_open(ec2ha_sigv4_crypto *c, ec2ha_error *err)
-{
-    char digest[] = "SHA256";
-    OSSL_PARAM params[2];
-
-    memset(c, 0, sizeof(*c));
-    params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0);
-    params[1] = OSSL_PARAM_construct_end();
-    c->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
-    c->md_ctx = EVP_MD_CTX_new();
-    c->hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
-    c->mac_ctx = c->hmac != NULL ? EVP_MAC_CTX_new(c->hmac) : NULL;
-    if (c->sha256 == NULL || c->md_ctx == NULL || c->mac_ctx == NULL ||
-        EVP_MAC_CTX_set_params(c->mac_ctx, params) != 1) {
-        ec2ha_sigv4_crypto_close(c);
-        return ec2ha_error_set(err, EC2HA_ERR_INVALID,
-                               "SigV4: libcrypto offers no SHA-256 or HMAC (FIPS mode without "
-                               "its provider, or a broken OpenSSL?)");
-    }
-    return EC2HA_OK;
-}
-
-void ec2ha_sigv4_crypto_close(ec2ha_sigv4_crypto *c)
-{
-    if (c == NULL) {
-        return;
-    }
-    EVP_MAC_CTX_free(c->mac_ctx);   /* wipes the last key */
-    EVP_MAC_free(c->hmac);
-    EVP_MD_CTX_free(c->md_ctx);
-    EVP_MD_free(c->sha256);
-    memset(c, 0, sizeof(*c));
-}
-
-bool ec2ha_sigv4_crypto_sha256(ec2ha_sigv4_crypto *c, const void *data, size_t len,
-                               unsigned char out[32])
-{
-    unsigned int out_len = 0;
-
-    return EVP_DigestInit_ex(c->md_ctx, c->sha256, NULL) == 1 &&
-           EVP_DigestUpdate(c->md_ctx, data, len) == 1 &&
-           EVP_DigestFinal_ex(c->md_ctx, out, &out_len) == 1 && out_len == 32;
-}
-
-bool ec2ha_sigv4_crypto_hmac(ec2ha_sigv4_crypto *c, const void *key, size_t key_len,
-                             const void *data, size_t len, unsigned char out[32])
-{
-    size_t out_len = 0;
-
-    return EVP_MAC_init(c->mac_ctx, key, key_len, NULL) == 1 &&
-           EVP_MAC_update(c->mac_ctx, data, len) == 1 &&
-           EVP_MAC_final(c->mac_ctx, out, &out_len, 32) == 1 && out_len == 32;
+    hex_encode(md, sizeof(md), out);
 }
 
 /* A scope part (region, service) must be non-empty and free of '/', whitespace, controls. */
@@ -162,12 +95,10 @@ static ec2ha_rc check_scope(const char *region, const char *service, ec2ha_error
     return EC2HA_OK;
 }
 
-static ec2ha_rc string_to_sign_with(ec2ha_sigv4_crypto *c, time_t now, const char *region,
-                                    const char *service, const char *canonical_request,
-                                    char **out, ec2ha_error *err)
+ec2ha_rc ec2ha_sigv4_string_to_sign(time_t now, const char *region, const char *service,
+                                    const char *canonical_request, char **out, ec2ha_error *err)
 {
     char amz_date[EC2HA_SIGV4_AMZ_DATE_LEN + 1];
-    unsigned char creq_md[32];
     char creq_hash[65];
     ec2ha_buf b;
     ec2ha_rc rc;
@@ -183,12 +114,7 @@ static ec2ha_rc string_to_sign_with(ec2ha_sigv4_crypto *c, time_t now, const cha
         return rc;
     }
     ec2ha_sigv4_format_amz_date(now, amz_date);
-    if (!ec2ha_sigv4_crypto_sha256(c, canonical_request, strlen(canonical_request), creq_md)) {
-        return ec2ha_error_set(err, EC2HA_ERR_INVALID,
-                               "SigV4: SHA-256 failed in libcrypto (FIPS mode or broken "
-                               "OpenSSL?)");
-    }
-    ec2ha_sigv4_hex_encode(creq_md, sizeof(creq_md), creq_hash);
+    ec2ha_sigv4_sha256_hex(canonical_request, strlen(canonical_request), creq_hash);
     rc = ec2ha_buf_printf(&b, "%s\n%s\n%.*s/%s/%s/%s\n%s", EC2HA_SIGV4_ALGORITHM, amz_date,
                           DATE_LEN, amz_date, region, service, SCOPE_TERMINATOR, creq_hash);
     if (rc == EC2HA_OK) {
@@ -205,28 +131,17 @@ static ec2ha_rc string_to_sign_with(ec2ha_sigv4_crypto *c, time_t now, const cha
     return rc;
 }
 
-ec2ha_rc ec2ha_sigv4_string_to_sign(time_t now, const char *region, const char *service,
-                                    const char *canonical_request, char **out, ec2ha_error *err)
+static bool hmac_sha256(const void *key, size_t key_len, const void *data, size_t data_len,
+                        unsigned char out[32])
 {
-    ec2ha_sigv4_crypto c;
-    ec2ha_rc rc;
+    unsigned int out_len = 0;
 
-    if (out == NULL || canonical_request == NULL) {
-        return ec2ha_error_set(err, EC2HA_ERR_INVALID,
-                               "SigV4: missing canonical request or output argument");
-    }
-    *out = NULL;
-    rc = ec2ha_sigv4_crypto_open(&c, err);
-    if (rc == EC2HA_OK) {
-        rc = string_to_sign_with(&c, now, region, service, canonical_request, out, err);
-    }
-    ec2ha_sigv4_crypto_close(&c);
-    return rc;
+    return HMAC(EVP_sha256(), key, (int)key_len, data, data_len, out, &out_len) != NULL &&
+           out_len == 32;
 }
 
-static ec2ha_rc signing_key_with(ec2ha_sigv4_crypto *c, const char *secret_access_key,
-                                 time_t now, const char *region, const char *service,
-                                 unsigned char key_out[32], ec2ha_error *err)
+ec2ha_rc ec2ha_sigv4_signing_key(const char *secret_access_key, time_t now, const char *region,
+                                 const char *service, unsigned char key_out[32], ec2ha_error *err)
 {
     char amz_date[EC2HA_SIGV4_AMZ_DATE_LEN + 1];
     unsigned char k_secret[4 + SECRET_MAX];
@@ -261,15 +176,14 @@ static ec2ha_rc signing_key_with(ec2ha_sigv4_crypto *c, const char *secret_acces
     memcpy(k_secret + 4, secret_access_key, secret_len);
 
     rc = EC2HA_ERR_INVALID;
-    if (!ec2ha_sigv4_crypto_hmac(c, k_secret, 4 + secret_len, amz_date, DATE_LEN, k_date) ||
-        !ec2ha_sigv4_crypto_hmac(c, k_date, sizeof(k_date), region, strlen(region),
-                                 k_region) ||
-        !ec2ha_sigv4_crypto_hmac(c, k_region, sizeof(k_region), service, strlen(service),
-                                 k_service) ||
-        !ec2ha_sigv4_crypto_hmac(c, k_service, sizeof(k_service), SCOPE_TERMINATOR,
-                                 strlen(SCOPE_TERMINATOR), key_out)) {
+    if (!hmac_sha256(k_secret, 4 + secret_len, amz_date, DATE_LEN, k_date) ||
+        !hmac_sha256(k_date, sizeof(k_date), region, strlen(region), k_region) ||
+        !hmac_sha256(k_region, sizeof(k_region), service, strlen(service), k_service) ||
+        !hmac_sha256(k_service, sizeof(k_service), SCOPE_TERMINATOR,
+                     strlen(SCOPE_TERMINATOR), key_out)) {
         ec2ha_secure_zero(key_out, 32);
-        ec2ha_error_set(err, EC2HA_ERR_INVALID, CRYPTO_FAILED);
+        ec2ha_error_set(err, EC2HA_ERR_INVALID,
+                        "SigV4: HMAC-SHA256 failed in libcrypto (FIPS mode or broken OpenSSL?)");
         goto cleanup;
     }
     rc = EC2HA_OK;
@@ -279,24 +193,6 @@ cleanup:
     ec2ha_secure_zero(k_date, sizeof(k_date));
     ec2ha_secure_zero(k_region, sizeof(k_region));
     ec2ha_secure_zero(k_service, sizeof(k_service));
-    return rc;
-}
-
-ec2ha_rc ec2ha_sigv4_signing_key(const char *secret_access_key, time_t now, const char *region,
-                                 const char *service, unsigned char key_out[32], ec2ha_error *err)
-{
-    ec2ha_sigv4_crypto c;
-    ec2ha_rc rc;
-
-    if (key_out == NULL) {
-        return ec2ha_error_set(err, EC2HA_ERR_INVALID, "SigV4: missing key output argument");
-    }
-    ec2ha_secure_zero(key_out, 32);
-    rc = ec2ha_sigv4_crypto_open(&c, err);
-    if (rc == EC2HA_OK) {
-        rc = signing_key_with(&c, secret_access_key, now, region, service, key_out, err);
-    }
-    ec2ha_sigv4_crypto_close(&c);
     return rc;
 }
 
@@ -360,13 +256,11 @@ ec2ha_rc ec2ha_sigv4_sign(const ec2ha_sigv4_request *req, const ec2ha_sigv4_para
     unsigned char k_signing[32];
     unsigned char mac[32];
     char amz_date[EC2HA_SIGV4_AMZ_DATE_LEN + 1];
-    ec2ha_sigv4_crypto crypto;
     ec2ha_sigv4_result r;
     ec2ha_buf auth;
     ec2ha_rc rc = EC2HA_ERR_INVALID;
 
     memset(&r, 0, sizeof(r));
-    memset(&crypto, 0, sizeof(crypto));
     ec2ha_buf_init(&auth, 8192);
     if (out == NULL || req == NULL || params == NULL) {
         return ec2ha_error_set(err, EC2HA_ERR_INVALID, "SigV4: missing argument to sign");
@@ -382,32 +276,29 @@ ec2ha_rc ec2ha_sigv4_sign(const ec2ha_sigv4_request *req, const ec2ha_sigv4_para
     if (rc != EC2HA_OK) {
         goto cleanup;
     }
-    rc = ec2ha_sigv4_crypto_open(&crypto, err);
+    rc = ec2ha_sigv4_canonical_request(req, params->normalize_path, &r.canonical_request,
+                                       &r.signed_headers, err);
     if (rc != EC2HA_OK) {
         goto cleanup;
     }
-    rc = ec2ha_sigv4_canonical_request_with(&crypto, req, params->normalize_path,
-                                            &r.canonical_request, &r.signed_headers, err);
+    rc = ec2ha_sigv4_string_to_sign(params->now, params->region, params->service,
+                                    r.canonical_request, &r.string_to_sign, err);
     if (rc != EC2HA_OK) {
         goto cleanup;
     }
-    rc = string_to_sign_with(&crypto, params->now, params->region, params->service,
-                             r.canonical_request, &r.string_to_sign, err);
-    if (rc != EC2HA_OK) {
-        goto cleanup;
-    }
-    rc = signing_key_with(&crypto, params->secret_access_key, params->now, params->region,
-                          params->service, k_signing, err);
+    rc = ec2ha_sigv4_signing_key(params->secret_access_key, params->now, params->region,
+                                 params->service, k_signing, err);
     if (rc != EC2HA_OK) {
         goto cleanup;
     }
     rc = EC2HA_ERR_INVALID;
-    if (!ec2ha_sigv4_crypto_hmac(&crypto, k_signing, sizeof(k_signing), r.string_to_sign,
-                                 strlen(r.string_to_sign), mac)) {
-        ec2ha_error_set(err, EC2HA_ERR_INVALID, CRYPTO_FAILED);
+    if (!hmac_sha256(k_signing, sizeof(k_signing), r.string_to_sign,
+                     strlen(r.string_to_sign), mac)) {
+        ec2ha_error_set(err, EC2HA_ERR_INVALID,
+                        "SigV4: HMAC-SHA256 failed in libcrypto (FIPS mode or broken OpenSSL?)");
         goto cleanup;
     }
-    ec2ha_sigv4_hex_encode(mac, sizeof(mac), r.signature);
+    hex_encode(mac, sizeof(mac), r.signature);
     ec2ha_sigv4_format_amz_date(params->now, amz_date);
     rc = ec2ha_buf_printf(&auth, "%s Credential=%s/%.*s/%s/%s/%s, SignedHeaders=%s, "
                           "Signature=%s", EC2HA_SIGV4_ALGORITHM, params->access_key_id,
@@ -431,7 +322,6 @@ ec2ha_rc ec2ha_sigv4_sign(const ec2ha_sigv4_request *req, const ec2ha_sigv4_para
 cleanup:
     ec2ha_secure_zero(k_signing, sizeof(k_signing));
     ec2ha_secure_zero(mac, sizeof(mac));
-    ec2ha_sigv4_crypto_close(&crypto);
     ec2ha_sigv4_result_free(&r);
     ec2ha_buf_free(&auth);
     return rc;

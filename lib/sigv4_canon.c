@@ -184,32 +184,8 @@ ec2ha_rc ec2ha_sigv4_canonical_request(const ec2ha_sigv4_request *req, bool norm
                                        char **canonical_out, char **signed_headers_out,
                                        ec2ha_error *err)
 {
-    ec2ha_sigv4_crypto c;
-    ec2ha_rc rc;
-
-    if (canonical_out == NULL || signed_headers_out == NULL || req == NULL) {
-        return ec2ha_error_set(err, EC2HA_ERR_INVALID,
-                               "SigV4: missing request or output argument");
-    }
-    *canonical_out = NULL;
-    *signed_headers_out = NULL;
-    rc = ec2ha_sigv4_crypto_open(&c, err);
-    if (rc == EC2HA_OK) {
-        rc = ec2ha_sigv4_canonical_request_with(&c, req, normalize_path, canonical_out,
-                                                signed_headers_out, err);
-    }
-    ec2ha_sigv4_crypto_close(&c);
-    return rc;
-}
-
-ec2ha_rc ec2ha_sigv4_canonical_request_with(ec2ha_sigv4_crypto *c,
-                                            const ec2ha_sigv4_request *req, bool normalize_path,
-                                            char **canonical_out, char **signed_headers_out,
-                                            ec2ha_error *err)
-{
     ec2ha_buf canon;
     ec2ha_buf signed_headers;
-    unsigned char payload_md[32];
     char payload_hash[65];
     ec2ha_rc rc = EC2HA_ERR_INVALID;
     const char *m;
@@ -263,14 +239,8 @@ ec2ha_rc ec2ha_sigv4_canonical_request_with(ec2ha_sigv4_crypto *c,
     if (rc != EC2HA_OK) {
         goto cleanup;
     }
-    if (!ec2ha_sigv4_crypto_sha256(c, req->payload != NULL ? req->payload : "",
-                                   req->payload_len, payload_md)) {
-        rc = ec2ha_error_set(err, EC2HA_ERR_INVALID,
-                             "SigV4: SHA-256 failed in libcrypto (FIPS mode or broken "
-                             "OpenSSL?)");
-        goto cleanup;
-    }
-    ec2ha_sigv4_hex_encode(payload_md, sizeof(payload_md), payload_hash);
+    ec2ha_sigv4_sha256_hex(req->payload != NULL ? req->payload : "", req->payload_len,
+                           payload_hash);
     rc = ec2ha_buf_printf(&canon, "\n%s\n%s", ec2ha_buf_str(&signed_headers), payload_hash);
     if (rc != EC2HA_OK) {
         ec2ha_error_set(err, rc, "SigV4: canonical request too large or out of memory");
