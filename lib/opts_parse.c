@@ -1068,7 +1068,8 @@ void ec2ha_opts_log_effective(const ec2ha_opt_values *v)
 {
     size_t i;
 
-    if (v == NULL || v->table == NULL) {
+    /* every agent run comes here: copy and mask nothing unless it will be logged */
+    if (v == NULL || v->table == NULL || !ec2ha_log_enabled(EC2HA_LOG_DEBUG)) {
         return;
     }
     for (i = 0; i < v->n; i++) {
