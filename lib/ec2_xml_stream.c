@@ -873,6 +873,12 @@ ec2ha_rc ec2_instances_parser_finish(ec2_instances_parser *p, ec2ha_instance_lis
         }
         return refused(p, rc, err);
     }
+    if (!p->root_closed) {
+        /* libxml2 refuses a cut document at terminate; this does not depend on it */
+        return refused(p, ec2ha_error_set(err, EC2HA_ERR_PARSE,
+                                          "%s ends before its </%s>, cut short", DOC_NAME,
+                                          DOC_NAME), err);
+    }
     *out = p->list;
     memset(&p->list, 0, sizeof(p->list));
     p->list_cap = 0;

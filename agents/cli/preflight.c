@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "ec2ha/log.h"
+#include "ec2ha/retry.h"
 
 #include "cli.h"
 
@@ -68,21 +69,6 @@ static void pf_add(pf_list *l, const char *name, pf_status status, const char *f
 
 /* ---- AWS ------------------------------------------------------------------------ */
 
-/* "Sun, 06 Nov 1994 08:49:37 GMT" -> epoch seconds. */
-static bool parse_http_date(const char *s, time_t *out)
-{
-    struct tm tm;
-    const char *end = NULL;
-
-    memset(&tm, 0, sizeof(tm));
-    end = strptime(s, "%a, %d %b %Y %H:%M:%S GMT", &tm);
-    if (end == NULL) {
-        return false;
-    }
-    *out = timegm(&tm);
-    return *out != (time_t)-1;
-}
-
 static void check_endpoint_and_clock(cli_ctx *ctx, pf_list *l)
 {
     ec2ha_form form;
@@ -112,7 +98,7 @@ static void check_endpoint_and_clock(cli_ctx *ctx, pf_list *l)
     pf_add(l, "EC2 endpoint", PF_OK, NULL, "%s answered (%s)", cli_dash(ctx->aws.endpoint),
            ec2ha_source_str(ctx->aws.endpoint_source));
     local = time(NULL);
-    if (date == NULL || !parse_http_date(date, &server)) {
+    if (date == NULL || !ec2ha_retry_parse_http_date(date, &server)) {
         pf_add(l, "clock skew", PF_WARN, "compare the clock with a trusted NTP source",
                "EC2 sent no usable Date header (%s)", date != NULL ? date : "none");
         goto cleanup;
