@@ -187,19 +187,6 @@ done:
     return rc;
 }
 
-/* The host name in a private DNS name ("ip-10-0-0-5" of "ip-10-0-0-5.ec2.internal"), or it whole. */
-static bool dns_names(const char *dns, const char *node)
-{
-    size_t n;
-
-    if (dns == NULL || node == NULL || dns[0] == '\0')
-        return false;
-    if (strcmp(dns, node) == 0)
-        return true;
-    n = strcspn(dns, ".");
-    return strlen(node) == n && strncmp(dns, node, n) == 0;
-}
-
 #define STALE_HINT "stale %s for node '%s': run 'ec2ha register' on %s (or start the eip " \
                    "resource there); refusing to fence it through that record"
 
@@ -235,7 +222,8 @@ ec2ha_rc fence_target_check_record(fence_ctx *ctx, const char *plug, const char 
                                      id, EC2HA_ATTR_INSTANCE_ID, plug, plug);
                 goto done;
             }
-            if ((tag != NULL && strcmp(tag, nd->name) == 0) || dns_names(dns, nd->name)) {
+            if ((tag != NULL && strcmp(tag, nd->name) == 0) ||
+                ec2ha_instance_dns_is(inst, nd->name)) {
                 char why[512];
                 if (tag != NULL && strcmp(tag, nd->name) == 0)
                     snprintf(why, sizeof why, "tag %s=%s", key, tag);

@@ -184,6 +184,18 @@ void ec2ha_state_change_free(ec2ha_state_change *c)
     c->previous = EC2HA_STATE_UNKNOWN;
 }
 
+bool ec2ha_instance_dns_is(const ec2ha_instance *inst, const char *host)
+{
+    const char *dns = inst != NULL ? inst->private_dns : NULL;
+    size_t n;
+
+    if (dns == NULL || host == NULL || dns[0] == '\0') {
+        return false;
+    }
+    n = strcspn(dns, ".");
+    return strcmp(dns, host) == 0 || (strlen(host) == n && strncmp(dns, host, n) == 0);
+}
+
 const char *ec2ha_instance_tag(const ec2ha_instance *inst, const char *key)
 {
     size_t i;

@@ -242,21 +242,6 @@ cleanup:
     free(marker);
 }
 
-/* The host name in a private DNS name ("ip-10-0-0-5" of "ip-10-0-0-5.ec2.internal"), or it whole. */
-static bool dns_names(const char *dns, const char *node)
-{
-    size_t n;
-
-    if (dns == NULL || node == NULL || dns[0] == '\0') {
-        return false;
-    }
-    if (strcmp(dns, node) == 0) {
-        return true;
-    }
-    n = strcspn(dns, ".");
-    return strlen(node) == n && strncmp(dns, node, n) == 0;
-}
-
 static bool is_self(const eip_ctx *ctx, const char *self, const ec2ha_cluster_node *nd)
 {
     if (self != NULL) {
@@ -372,7 +357,7 @@ static ec2ha_rc judge_owner(eip_ctx *ctx, const char *owner, bool *refuse_out, e
             continue;
         }
         if ((name_tag != NULL && strcmp(name_tag, nd->name) == 0) ||
-            dns_names(inst.private_dns, nd->name)) {
+            ec2ha_instance_dns_is(&inst, nd->name)) {
             *refuse_out = true;
             ec2ha_error_set(err, EC2HA_ERR_REFUSED,
                             "refusing to take the Elastic IP from instance %s: EC2 reports it "

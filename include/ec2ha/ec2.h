@@ -112,6 +112,10 @@ typedef struct ec2ha_instance_list {
 
 /* Value of tag `key` or NULL. */
 const char *ec2ha_instance_tag(const ec2ha_instance *inst, const char *key);
+/* Is host the instance's private DNS name, whole or its first label
+ * ("ip-10-0-0-5" of "ip-10-0-0-5.ec2.internal")?  How a node named after its
+ * EC2 host name is recognised without a tag. */
+bool ec2ha_instance_dns_is(const ec2ha_instance *inst, const char *host);
 
 typedef struct ec2ha_address {
     char *public_ip;
