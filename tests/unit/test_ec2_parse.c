@@ -721,10 +721,30 @@ static void test_free_functions_accept_null(void **state)
     assert_null(ec2ha_instance_tag(NULL, "Name"));
 }
 
+/* A node named after its EC2 host name is recognised by its private DNS name. */
+static void test_instance_dns_is(void **state)
+{
+    ec2ha_instance inst;
+    char dns[] = "ip-10-0-0-5.ec2.internal";
+
+    (void)state;
+    memset(&inst, 0, sizeof(inst));
+    assert_false(ec2ha_instance_dns_is(&inst, "ip-10-0-0-5"));      /* no DNS name */
+    inst.private_dns = dns;
+    assert_true(ec2ha_instance_dns_is(&inst, "ip-10-0-0-5"));
+    assert_true(ec2ha_instance_dns_is(&inst, "ip-10-0-0-5.ec2.internal"));
+    assert_false(ec2ha_instance_dns_is(&inst, "ip-10-0-0-50"));
+    assert_false(ec2ha_instance_dns_is(&inst, "ip-10-0-0"));
+    assert_false(ec2ha_instance_dns_is(&inst, "ip-10-0-0-5.ec2"));
+    assert_false(ec2ha_instance_dns_is(&inst, NULL));
+    assert_false(ec2ha_instance_dns_is(NULL, "ip-10-0-0-5"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_state_names),
+        cmocka_unit_test(test_instance_dns_is),
         cmocka_unit_test(test_fixture_describe_instances),
         cmocka_unit_test(test_fixture_describe_instances_error),
         cmocka_unit_test(test_fixture_describe_addresses),
