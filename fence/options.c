@@ -218,6 +218,7 @@ const ec2ha_program_info fence_program = {
     fence_actions,
     sizeof fence_actions / sizeof fence_actions[0],
     "8",
+    NULL,                       /* the page is named fence_ec2 */
     fence_man_extra,
     EC2HA_PROGRAM_FENCE,
 };

@@ -531,10 +531,11 @@ void ec2ha_opts_print_ocf_metadata(FILE *out, const ec2ha_program_info *info,
 
 static void man_header(FILE *out, const ec2ha_program_info *info)
 {
+    const char *page = info->man_name != NULL ? info->man_name : info->name;
     const char *p;
 
     fprintf(out, ".TH ");
-    for (p = info->name; *p != '\0'; p++) {
+    for (p = page; *p != '\0'; p++) {
         fputc(toupper((unsigned char)*p), out);
     }
     fprintf(out, " %s \"\" \"", info->man_section != NULL ? info->man_section : "8");
@@ -544,7 +545,7 @@ static void man_header(FILE *out, const ec2ha_program_info *info)
         roff_escape(out, info->version, false);
     }
     fprintf(out, "\" \"ec2ha\"\n.SH NAME\n");
-    roff_escape(out, info->name, false);
+    roff_escape(out, page, false);
     fprintf(out, " \\- ");
     roff_escape(out, info->shortdesc, false);
     fputc('\n', out);

@@ -131,8 +131,6 @@ typedef struct eip_ctx {
 
 /* options.c */
 ec2ha_rc eip_config_from_values(const ec2ha_opt_values *v, eip_config *cfg, ec2ha_error *err);
-/* The man page, named ocf_ec2ha_eip as installed; 0, or -1 when it could not be written. */
-int eip_print_manpage(FILE *out);
 
 /* actions.c */
 void eip_ctx_init(eip_ctx *ctx, int64_t timeout_ms);

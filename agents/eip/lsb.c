@@ -199,7 +199,8 @@ int eip_lsb_main(int argc, char **argv)
         ec2ha_opts_print_ocf_metadata(stdout, &eip_program_info, eip_options, eip_n_options);
         return EIP_OCF_SUCCESS;
     case LSB_MANPAGE:
-        return eip_print_manpage(stdout) == 0 ? EIP_OCF_SUCCESS : EIP_OCF_ERR_GENERIC;
+        ec2ha_opts_print_manpage(stdout, &eip_program_info, eip_options, eip_n_options);
+        return EIP_OCF_SUCCESS;
     case LSB_USAGE:
         lsb_usage(stdout);
         return EIP_OCF_SUCCESS;

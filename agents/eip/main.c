@@ -236,7 +236,8 @@ static int ocf_main(int argc, char **argv)
         ec2ha_opts_print_help(stdout, &eip_program_info, eip_options, eip_n_options);
         return EIP_OCF_SUCCESS;
     case ACT_MANPAGE:
-        return eip_print_manpage(stdout) == 0 ? EIP_OCF_SUCCESS : EIP_OCF_ERR_GENERIC;
+        ec2ha_opts_print_manpage(stdout, &eip_program_info, eip_options, eip_n_options);
+        return EIP_OCF_SUCCESS;
     case ACT_UNKNOWN: {
         char reason[160];
 

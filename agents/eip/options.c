@@ -270,6 +270,9 @@ const ec2ha_program_info eip_program_info = {
     .actions = eip_ocf_actions,
     .n_actions = sizeof(eip_ocf_actions) / sizeof(eip_ocf_actions[0]),
     .man_section = "7",
+    /* installed as ocf_ec2ha_eip(7), resource-agents' name for OCF agents' pages
+     * (ocf_heartbeat_IPaddr2(7)); mandb, whatis and lintian read it from NAME */
+    .man_name = "ocf_ec2ha_eip",
     .man_extra = EIP_MAN_EXTRA,
     .kind = EC2HA_PROGRAM_OCF,
 };
@@ -283,6 +286,9 @@ const ec2ha_program_info eip_lsb_program_info = {
     .actions = eip_lsb_actions,
     .n_actions = sizeof(eip_lsb_actions) / sizeof(eip_lsb_actions[0]),
     .man_section = "7",
+    /* installed as ocf_ec2ha_eip(7), resource-agents' name for OCF agents' pages
+     * (ocf_heartbeat_IPaddr2(7)); mandb, whatis and lintian read it from NAME */
+    .man_name = "ocf_ec2ha_eip",
     .man_extra = EIP_MAN_EXTRA,
     .kind = EC2HA_PROGRAM_OCF,
 };
@@ -290,57 +296,6 @@ const ec2ha_program_info eip_lsb_program_info = {
 static const char *nonempty(const char *s)
 {
     return (s != NULL && s[0] != '\0') ? s : NULL;
-}
-
-/*
- * The page is installed as ocf_ec2ha_eip(7), the name resource-agents gives OCF agents'
- * pages (ocf_heartbeat_IPaddr2(7)); mandb, whatis and lintian read the page's name from
- * its NAME line, so that line must say ocf_ec2ha_eip.  The generator names a page after
- * the program, which the synopsis and meta-data rightly call eip: rename the title and
- * the NAME entry, nothing else.
- */
-#define EIP_MAN_TITLE_FROM ".TH EIP "
-#define EIP_MAN_TITLE_TO ".TH OCF_EC2HA_EIP "
-#define EIP_MAN_NAME_FROM "eip \\- "
-#define EIP_MAN_NAME_TO "ocf_ec2ha_eip \\- "
-
-int eip_print_manpage(FILE *out)
-{
-    char *page = NULL;
-    size_t len = 0;
-    FILE *mem = open_memstream(&page, &len);
-    bool after_name = false;
-    int result = -1;
-
-    if (mem == NULL) {
-        goto cleanup;
-    }
-    ec2ha_opts_print_manpage(mem, &eip_program_info, eip_options, eip_n_options);
-    if (fclose(mem) != 0) {
-        goto cleanup;
-    }
-    for (char *line = page; line != NULL && *line != '\0';) {
-        char *nl = strchr(line, '\n');
-        size_t n = nl != NULL ? (size_t)(nl - line) + 1 : strlen(line);
-
-        if (strncmp(line, EIP_MAN_TITLE_FROM, strlen(EIP_MAN_TITLE_FROM)) == 0) {
-            fputs(EIP_MAN_TITLE_TO, out);
-            fwrite(line + strlen(EIP_MAN_TITLE_FROM), 1, n - strlen(EIP_MAN_TITLE_FROM), out);
-        } else if (after_name &&
-                   strncmp(line, EIP_MAN_NAME_FROM, strlen(EIP_MAN_NAME_FROM)) == 0) {
-            fputs(EIP_MAN_NAME_TO, out);
-            fwrite(line + strlen(EIP_MAN_NAME_FROM), 1, n - strlen(EIP_MAN_NAME_FROM), out);
-        } else {
-            fwrite(line, 1, n, out);
-        }
-        after_name = strncmp(line, ".SH NAME\n", strlen(".SH NAME\n")) == 0;
-        line += n;
-    }
-    result = fflush(out) == 0 && !ferror(out) ? 0 : -1;
-
-cleanup:
-    free(page);
-    return result;
 }
 
 ec2ha_rc eip_config_from_values(const ec2ha_opt_values *v, eip_config *cfg, ec2ha_error *err)

@@ -96,6 +96,7 @@ typedef struct ec2ha_program_info {
     const ec2ha_action_info *actions;
     size_t n_actions;
     const char *man_section;     /* "8", "7" */
+    const char *man_name;        /* the page's name (NAME, .TH) when not `name`, or NULL */
     const char *man_extra;       /* extra roff (sections EXIT STATUS, EXAMPLES ...) or NULL */
     ec2ha_program_kind kind;     /* 0 (fence) unless set */
 } ec2ha_program_info;
